@@ -1,0 +1,40 @@
+# The two commands the README promises: `make demo` and `make test`. Each builds .venv itself.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: demo test lint typecheck pytest clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed-base: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@ $(VENV)/.installed-base
+
+## demo: load the demo organization into .garrison/garrison.db and serve http://127.0.0.1:8000
+demo: $(VENV)/.installed-base
+	$(BIN)/garrison demo
+
+## test: lint, types, and the whole test suite on SQLite and a throwaway PostgreSQL
+test: $(VENV)/.installed-dev
+	scripts/ensure-system-packages
+	$(MAKE) --no-print-directory lint typecheck pytest
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+typecheck: $(VENV)/.installed-dev
+	$(BIN)/mypy src
+
+pytest: $(VENV)/.installed-dev
+	$(BIN)/pytest -p no:cacheprovider --cov --cov-report=term $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) .garrison .coverage build src/*.egg-info

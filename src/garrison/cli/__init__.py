@@ -1,0 +1,1 @@
+"""The ``garrison`` command line: thin commands that parse, call a pillar, and render."""

@@ -1,0 +1,1 @@
+"""Cross-cutting pieces every pillar uses: settings, errors, time, content loading, plugins."""
