@@ -116,7 +116,7 @@ def test_hierarchy_and_typed_cross_references() -> None:
 def test_every_saif_mapping_resolves_in_the_catalog() -> None:
     for risk in catalog.items("SAIF", "risk"):
         assert isinstance(risk, SaifRisk)
-        for ref in (*risk.owasp_llm, *risk.controls):
+        for ref in (*risk.owasp_llm, *risk.controls, *risk.atlas):
             assert ref in catalog, (risk.id, ref)
 
 
