@@ -51,7 +51,9 @@ def test_nist_functions_hold_their_published_number_of_subcategories() -> None:
 
 
 def test_saif_keeps_the_fifteen_original_risks() -> None:
-    original = [r for r in catalog.items("SAIF", "risk") if isinstance(r, SaifRisk) and r.in_saif_original]
+    original = [
+        r for r in catalog.items("SAIF", "risk") if isinstance(r, SaifRisk) and r.in_saif_original
+    ]
     assert len(original) == 15
     assert catalog.get("SAIF-PIJ").id == "riskPromptInjection"
 

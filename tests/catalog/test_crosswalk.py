@@ -25,7 +25,11 @@ class ControlFile(ContentModel):
 
 def test_refs_are_canonicalised_and_deduplicated() -> None:
     control = Control.model_validate(
-        {"id": "C1", "maps_to": ["LLM01", "LLM01:2025", "gv-1.1", "article 15"], "primary": "llm02"},
+        {
+            "id": "C1",
+            "maps_to": ["LLM01", "LLM01:2025", "gv-1.1", "article 15"],
+            "primary": "llm02",
+        },
         context={"catalog": catalog},
     )
     assert control.maps_to == ("LLM01:2025", "GOVERN 1.1", "Art. 15")
@@ -33,11 +37,13 @@ def test_refs_are_canonicalised_and_deduplicated() -> None:
 
 
 def test_framework_restricted_refs_refuse_other_frameworks() -> None:
-    with pytest.raises(ValidationError, match="'LLM01:2025' is a OWASP-LLM item; expected one of ATLAS"):
+    with pytest.raises(
+        ValidationError, match="'LLM01:2025' is a OWASP-LLM item; expected one of ATLAS"
+    ):
         Control.model_validate({"id": "C1", "atlas_mitigations": ["LLM01"]})
-    assert Control.model_validate({"id": "C1", "atlas_mitigations": ["AML.M0015"]}).atlas_mitigations == (
-        "AML.M0015",
-    )
+    assert Control.model_validate(
+        {"id": "C1", "atlas_mitigations": ["AML.M0015"]}
+    ).atlas_mitigations == ("AML.M0015",)
 
 
 def test_content_file_with_unknown_id_names_file_item_and_id(tmp_path: Path) -> None:
@@ -64,7 +70,10 @@ def test_crosswalk_answers_both_ways_and_finds_gaps() -> None:
     crosswalk = Crosswalk(catalog)
     crosswalk.add("control", "CTRL-INPUT-FILTER", ["LLM01", "AML.T0051.000"])
     crosswalk.add("control", "CTRL-RATE-LIMIT", ["LLM10:2025"])
-    assert [i.id for i in crosswalk.targets_of("CTRL-INPUT-FILTER")] == ["LLM01:2025", "AML.T0051.000"]
+    assert [i.id for i in crosswalk.targets_of("CTRL-INPUT-FILTER")] == [
+        "LLM01:2025",
+        "AML.T0051.000",
+    ]
     assert crosswalk.sources_of("LLM01:2025") == ["CTRL-INPUT-FILTER"]
     assert crosswalk.sources_of("AML.T0051") == []
     assert crosswalk.sources_of("AML.T0051", include_descendants=True) == ["CTRL-INPUT-FILTER"]

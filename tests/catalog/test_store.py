@@ -18,7 +18,11 @@ def test_catalog_is_stored_once_and_rewritten_only_when_its_data_changes(store: 
         assert total == len(catalog)
         row = session.get(CatalogItemRow, "GOVERN 1.1")
         assert row is not None
-        assert (row.framework_key, row.kind, row.parent_id) == ("NIST-AI-RMF", "subcategory", "GOVERN 1")
+        assert (row.framework_key, row.kind, row.parent_id) == (
+            "NIST-AI-RMF",
+            "subcategory",
+            "GOVERN 1",
+        )
 
     with store.session() as session:
         again = save_catalog(session, catalog)

@@ -15,7 +15,11 @@ def test_show_prints_the_item_as_json(garrison: Invoke) -> None:
     result = garrison("catalog", "show", "LLM01:2025", "--json")
     assert result.code == 0
     item: Any = result.json()
-    assert (item["id"], item["name"], item["framework"]) == ("LLM01:2025", "Prompt Injection", "OWASP-LLM")
+    assert (item["id"], item["name"], item["framework"]) == (
+        "LLM01:2025",
+        "Prompt Injection",
+        "OWASP-LLM",
+    )
 
 
 def test_show_accepts_aliases_and_renders_a_panel(garrison: Invoke) -> None:
@@ -54,7 +58,14 @@ def test_atlas_listing_gives_techniques_with_their_tactics(garrison: Invoke) -> 
 def test_listing_frameworks_and_other_kinds(garrison: Invoke) -> None:
     frameworks: Any = garrison("catalog", "list", "--json").json()
     assert [f["key"] for f in frameworks] == [
-        "OWASP-LLM", "OWASP-AGENTIC", "ATLAS", "NIST-AI-RMF", "ISO-42001", "EU-AI-ACT", "SAIF", "CSA-AICM",
+        "OWASP-LLM",
+        "OWASP-AGENTIC",
+        "ATLAS",
+        "NIST-AI-RMF",
+        "ISO-42001",
+        "EU-AI-ACT",
+        "SAIF",
+        "CSA-AICM",
     ]
     assert frameworks[4]["counts"] == {"control-group": 9, "control": 38}
     mitigations: Any = garrison("catalog", "list", "atlas", "--kind", "mitigation", "--json").json()
@@ -79,7 +90,9 @@ def test_search_finds_and_exits_1_on_no_match(garrison: Invoke) -> None:
     assert "LLM01:2025" in ids[:3]
     nothing = garrison("catalog", "search", "qwertyuiop")
     assert nothing.code == 1
-    scoped: Any = garrison("catalog", "search", "poisoning", "--framework", "OWASP-LLM", "--json").json()
+    scoped: Any = garrison(
+        "catalog", "search", "poisoning", "--framework", "OWASP-LLM", "--json"
+    ).json()
     assert [hit["id"] for hit in scoped] == ["LLM04:2025"]
 
 

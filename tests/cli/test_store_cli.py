@@ -48,15 +48,21 @@ def test_database_from_a_newer_garrison_is_refused(garrison: Invoke, use_store: 
         assert "newer Garrison" in result.err
 
 
-def test_demo_loads_the_organization_and_catalog_idempotently(garrison: Invoke, use_store: str) -> None:
+def test_demo_loads_the_organization_and_catalog_idempotently(
+    garrison: Invoke, use_store: str
+) -> None:
     first = garrison("demo", "--no-serve")
     assert first.code == 0, first.err
     assert "Northwind Financial (created)" in first.out
     assert "8 frameworks, 584 items (8 written)" in first.out
+    assert "1 dangerous" in first.out  # the malicious pickle the demo writes into its model folder
+    for source in ("aws", "azure", "gcp", "files", "code"):
+        assert f"discover {source}" in first.out
     second = garrison("demo", "--no-serve")
     assert second.code == 0
     assert "Northwind Financial (unchanged)" in second.out
     assert "(0 written)" in second.out
+    assert " created" not in second.out.replace("0 created", "")
     store = open_store(use_store)
     try:
         with store.session() as session:
@@ -86,8 +92,14 @@ def test_content_dir_overrides_the_demo_organization(
     ("text", "expected"),
     [
         ("key: contoso\nname: [unclosed\n", "organization.yaml:3: YAML syntax error"),
-        ("key: contoso\nname: Contoso\nmotto: Banking\n", "organization.yaml:3: motto: unknown field"),
-        ("key: Not A Key\nname: Contoso\n", "organization.yaml:1: key: String should match pattern"),
+        (
+            "key: contoso\nname: Contoso\nmotto: Banking\n",
+            "organization.yaml:3: motto: unknown field",
+        ),
+        (
+            "key: Not A Key\nname: Contoso\n",
+            "organization.yaml:1: key: String should match pattern",
+        ),
     ],
 )
 def test_broken_content_file_is_one_clear_error_and_stores_nothing(
@@ -119,7 +131,12 @@ def test_config_show_reports_values_and_sources(
     monkeypatch.setenv("GARRISON_PORT", "9123")
     rows: Any = garrison("config", "show", "--json").json()
     by_name = {row["name"]: row for row in rows}
-    assert by_name["port"] == {"name": "port", "env_var": "GARRISON_PORT", "value": "9123", "source": "environment"}
+    assert by_name["port"] == {
+        "name": "port",
+        "env_var": "GARRISON_PORT",
+        "value": "9123",
+        "source": "environment",
+    }
     assert by_name["database_url"]["source"] == "default"
     assert "GARRISON_DATABASE_URL" in garrison("config", "show").out
 
@@ -131,7 +148,9 @@ def _child_env(**extra: str) -> dict[str, str]:
 
 
 def test_malformed_database_url_exits_2_without_traceback(garrison_process: Invoke) -> None:
-    result = garrison_process("db", "current", env=_child_env(GARRISON_DATABASE_URL="mysql://x@y/z"))
+    result = garrison_process(
+        "db", "current", env=_child_env(GARRISON_DATABASE_URL="mysql://x@y/z")
+    )
     assert result.code == 2
     assert "GARRISON_DATABASE_URL is invalid: database 'mysql' is not supported" in result.err
     assert "Traceback" not in result.err

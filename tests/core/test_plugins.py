@@ -37,5 +37,5 @@ def test_entry_points_are_loaded_by_group_name() -> None:
 def test_a_broken_entry_point_is_reported_by_name() -> None:
     registry: PluginRegistry[object] = PluginRegistry("actions")
     point = EntryPoint(name="broken", value="garrison_no_such_module:thing", group=registry.group)
-    with pytest.raises(PluginError, match="actions plugin 'broken'.*failed to load"):
+    with pytest.raises(PluginError, match=r"actions plugin 'broken'.*failed to load"):
         registry.load_entry_points([point])

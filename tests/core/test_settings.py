@@ -71,11 +71,15 @@ def test_environment_overrides_and_sources_are_reported(
 
 def test_content_dir_must_exist(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("GARRISON_CONTENT_DIR", str(tmp_path / "missing"))
-    with pytest.raises(ConfigurationError, match="GARRISON_CONTENT_DIR is invalid: .* not a folder"):
+    with pytest.raises(
+        ConfigurationError, match=r"GARRISON_CONTENT_DIR is invalid: .* not a folder"
+    ):
         load_settings()
 
 
-@pytest.mark.parametrize(("name", "value"), [("PORT", "70000"), ("PORT", "http"), ("LOG_LEVEL", "loud")])
+@pytest.mark.parametrize(
+    ("name", "value"), [("PORT", "70000"), ("PORT", "http"), ("LOG_LEVEL", "loud")]
+)
 def test_other_bad_values_name_their_variable(
     monkeypatch: pytest.MonkeyPatch, name: str, value: str
 ) -> None:

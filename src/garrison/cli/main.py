@@ -8,7 +8,19 @@ from typing import Annotated
 import typer
 
 from garrison import __version__
-from garrison.cli import catalog, config, db
+from garrison.cli import (
+    aibom,
+    assets,
+    catalog,
+    config,
+    controls,
+    db,
+    detectors,
+    discover,
+    monitor,
+    risk,
+    scan,
+)
 from garrison.cli.demo import demo
 from garrison.cli.output import fail
 from garrison.cli.serve import serve
@@ -42,6 +54,14 @@ app = typer.Typer(
 app.add_typer(catalog.app, name="catalog")
 app.add_typer(config.app, name="config")
 app.add_typer(db.app, name="db")
+app.add_typer(monitor.app, name="monitor")
+app.add_typer(detectors.app, name="detectors")
+app.add_typer(discover.app, name="discover")
+app.add_typer(controls.app, name="controls")
+app.add_typer(assets.app, name="assets")
+app.add_typer(scan.app, name="scan")
+app.add_typer(aibom.app, name="aibom")
+app.add_typer(risk.app, name="risk")
 app.command()(demo)
 app.command()(serve)
 

@@ -37,7 +37,9 @@ def _default(value: Any) -> Any:
 
 
 def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Table:
-    out = Table(title=None if title is None else Text(title), title_justify="left", header_style="bold")
+    out = Table(
+        title=None if title is None else Text(title), title_justify="left", header_style="bold"
+    )
     for column in columns:
         out.add_column(column, overflow="fold")
     for row in rows:

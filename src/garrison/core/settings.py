@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
@@ -73,6 +73,18 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
 
+    store_content: bool = False
+    """Keep prompt and response text of monitored traffic; otherwise only a digest and a
+    redacted preview are stored."""
+
+    content_hmac_key: SecretStr | None = None
+    """Key of the content digests (16+ bytes). Without it digests use a per-process random key
+    and cannot be compared across restarts."""
+
+    content_preview_chars: int = Field(default=160, ge=0, le=2000)
+    ingest_max_body_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
+    """Largest request body ``POST /api/v1/events`` and the OTLP receiver accept."""
+
     @field_validator("database_url")
     @classmethod
     def _check_database_url(cls, value: str) -> str:
@@ -89,6 +101,16 @@ class Settings(BaseSettings):
     @classmethod
     def _upper_log_level(cls, value: Any) -> Any:
         return value.upper() if isinstance(value, str) else value
+
+    @field_validator("content_hmac_key")
+    @classmethod
+    def _check_hmac_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().encode("utf-8")) < 16:
+            raise ValueError(
+                "must be at least 16 bytes; generate one with "
+                "python -c 'import secrets; print(secrets.token_hex(32))'"
+            )
+        return value
 
     @field_validator("port")
     @classmethod
@@ -128,6 +150,8 @@ def describe_settings(settings: Settings) -> list[EffectiveSetting]:
         value = getattr(settings, name)
         if name == "database_url":
             value = make_url(value).render_as_string(hide_password=True)
+        elif isinstance(value, SecretStr):
+            value = "********"
         source = "environment" if env_var in os.environ else "default"
         rows.append(EffectiveSetting(name, env_var, "" if value is None else str(value), source))
     return rows

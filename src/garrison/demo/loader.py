@@ -11,6 +11,8 @@ from pathlib import Path
 
 from garrison.catalog import get_catalog, save_catalog
 from garrison.core.content import content_file, load_content_file
+from garrison.demo.estate import discover_sample_estate
+from garrison.inventory.demo import load_demo_assets
 from garrison.store import Store
 from garrison.tenancy import Organization, upsert_organization
 
@@ -22,7 +24,17 @@ class DemoReport:
     """(step, what it did), in order, for the command to print."""
 
 
-def load_demo(store: Store, *, content_dir: Path | None = None) -> DemoReport:
+DEFAULT_WORK_DIR = Path(".garrison") / "demo-estate"
+
+
+def load_demo(
+    store: Store,
+    *,
+    content_dir: Path | None = None,
+    work_dir: Path = DEFAULT_WORK_DIR,
+    estate_dir: Path | None = None,
+) -> DemoReport:
+    """Load the demo organization; ``work_dir`` receives the generated sample model files."""
     organization = load_content_file(
         Organization, content_file("demo/organization.yaml", content_dir)
     )
@@ -38,4 +50,12 @@ def load_demo(store: Store, *, content_dir: Path | None = None) -> DemoReport:
         report.steps.append(
             ("catalog", f"{len(synced)} frameworks, {total} items ({len(written)} written)")
         )
+    # Inventory: the demo organization's declared AI assets (content/demo/assets.yaml).
+    report.steps.append(("assets", load_demo_assets(store, content_dir)))
+    # Discovery: the sample estate (cloud fixtures, a model folder, a code repository).
+    report.steps.extend(
+        discover_sample_estate(
+            store, org=organization.key, work_dir=work_dir, estate_dir=estate_dir
+        )
+    )
     return report

@@ -6,6 +6,19 @@ never through these rows.
 
 from garrison.store.models.base import Base, UTCDateTime
 from garrison.store.models.catalog import CatalogFrameworkRow, CatalogItemRow
+from garrison.store.models.controls import ControlAttestationRow, ControlStateRow  # noqa: F401
+from garrison.store.models.inventory import AssetRow  # noqa: F401  (the inventory tables)
+from garrison.store.models.monitoring import EventRow, FindingRow
 from garrison.store.models.organization import OrganizationRow
+from garrison.store.models.risk import RiskAssessmentRow  # noqa: F401  (the risk tables)
+from garrison.store.models.supplychain import SupplyChainFindingRow  # noqa: F401
 
-__all__ = ["Base", "CatalogFrameworkRow", "CatalogItemRow", "OrganizationRow", "UTCDateTime"]
+__all__ = [
+    "Base",
+    "CatalogFrameworkRow",
+    "CatalogItemRow",
+    "EventRow",
+    "FindingRow",
+    "OrganizationRow",
+    "UTCDateTime",
+]

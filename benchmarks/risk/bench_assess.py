@@ -1,0 +1,162 @@
+"""Assessing 10,000 assets with 20 attested controls each, end to end, on SQLite (and PostgreSQL).
+
+    .venv/bin/python benchmarks/risk/bench_assess.py [--assets 10000] [--controls 20]
+        [--repeats 3] [--backend sqlite --backend postgresql] [--quant 10]
+
+Setup (not timed): a fresh, migrated database; ``register_many`` of the assets (a mix of agents,
+LLM applications, endpoints, models and datasets with varied classification, exposure and scope);
+``attest`` of ``--controls`` applicable controls per asset (a third operational, the rest
+implemented, planned or failed).
+
+Timed, as one unit of work, exactly what ``garrison risk assess --all`` does: load the risk model
+and the control library, load every asset (``inventory.search``) and its control states
+(``states_for_assets``), score each one (factors, controls, recommendations), and store each
+assessment with its inputs and explanation. The Monte Carlo (``--quant`` top assets, 20,000
+simulated years each) is timed separately.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from contextlib import ExitStack
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # tests.support, run as a script
+
+from tests.support.postgres import PostgresServer, start_postgres
+
+from garrison.controls import get_library
+from garrison.controls.state import attest
+from garrison.core.timeutil import utcnow
+from garrison.inventory import AssetSpec, get_asset, register_many, search
+from garrison.risk import assess_assets, load_risk_config, quantify, top
+from garrison.risk.engine import preview
+from garrison.store import Store, open_store
+
+TYPES = ("ai_agent", "llm_application", "api_endpoint", "foundation_model", "vector_database")
+CLASSES = ("public", "internal", "confidential", "restricted", "regulated", None)
+EXPOSURES = ("internal", "vpc", "public", "unknown")
+ENVIRONMENTS = ("development", "staging", "production", "research")
+STATES = ("operational", "implemented", "planned", "failed")
+
+
+def spec(i: int) -> AssetSpec:
+    values: dict[str, Any] = {
+        "org": "bench",
+        "name": f"asset {i}",
+        "asset_type": TYPES[i % len(TYPES)],
+        "data_classification": CLASSES[i % len(CLASSES)],
+        "exposure": EXPOSURES[i % len(EXPOSURES)],
+        "environment": ENVIRONMENTS[(i // 4) % len(ENVIRONMENTS)],
+        "regulatory_scope": [["gdpr"], [], ["hipaa", "sox"], ["eu_ai_act_high_risk"]][i % 4],
+        "model_provider": ("openai", "azure_openai", "acme", None)[i % 4],
+        "is_self_hosted": i % 7 == 0,
+        "sbom_available": i % 2 == 0,
+        "source_id": f"bench:{i}",
+    }
+    if values["asset_type"] in ("ai_agent", "llm_application"):
+        values["tools"] = [{"name": "crm", "permissions": ["read", "write"][: 1 + i % 2]}]
+    return AssetSpec.model_validate(values)
+
+
+def populate(store: Store, assets: int, controls: int) -> float:
+    started = time.perf_counter()
+    library = get_library()
+    at = utcnow() - timedelta(hours=1)
+    with store.session() as session:
+        register_many(session, [(spec(i), []) for i in range(assets)], source="bench")
+    with store.session() as session:
+        for n, asset in enumerate(search(session)):
+            applicable = library.applicable(asset.asset_type.value)[:controls]
+            for k, control in enumerate(applicable):
+                attest(
+                    session,
+                    asset.id,
+                    control.id,
+                    "operational" if k % 3 == 0 else STATES[(n + k) % 4],
+                    "bench",
+                    evidence=["https://ci.example.com/runs/1"],
+                    at=at,
+                    library=library,
+                )
+    return time.perf_counter() - started
+
+
+def timed_assess(store: Store) -> tuple[float, float, int]:
+    started, cpu = time.perf_counter(), time.process_time()
+    with store.session() as session:
+        done = assess_assets(session, config=load_risk_config(), library=get_library())
+    return time.perf_counter() - started, time.process_time() - cpu, len(done)
+
+
+def timed_quant(store: Store, count: int) -> float:
+    config, library = load_risk_config(), get_library()
+    started = time.perf_counter()
+    with store.session() as session:
+        for assessment in top(session, count):
+            asset = get_asset(session, assessment.asset_id)
+            inputs, explanation = preview(session, asset, config=config, library=library)
+            quantify(asset, explanation, inputs.controls, config)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--assets", type=int, default=10_000)
+    parser.add_argument("--controls", type=int, default=20)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--quant", type=int, default=10)
+    parser.add_argument("--backend", action="append", choices=("sqlite", "postgresql"))
+    args = parser.parse_args()
+    backends = args.backend or ["sqlite"]
+    print(f"python {platform.python_version()} on {platform.platform()}, {os.cpu_count()} CPUs")
+    print(f"{args.assets} assets x {args.controls} attested controls, {args.repeats} repeat(s)")
+    server = start_postgres() if "postgresql" in backends else None
+    try:
+        for backend in backends:
+            run_backend(backend, args, server)
+    finally:
+        if server is not None:
+            server.stop()
+
+
+def run_backend(backend: str, args: argparse.Namespace, server: PostgresServer | None) -> None:
+    walls, cpus = [], []
+    for _ in range(args.repeats):
+        with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
+            if backend == "sqlite":
+                url = f"sqlite:///{Path(tmp) / 'bench.db'}"
+            else:
+                assert server is not None
+                url = stack.enter_context(server.fresh_database())
+            store = open_store(url)
+            try:
+                setup = populate(store, args.assets, args.controls)
+                wall, cpu, count = timed_assess(store)
+                assert count == args.assets
+                walls.append(wall)
+                cpus.append(cpu)
+                quant = timed_quant(store, args.quant) if args.quant else 0.0
+            finally:
+                store.dispose()
+        print(
+            f"  {backend}: setup {setup:.1f} s; assess all: wall {wall:.2f} s, cpu {cpu:.2f} s"
+            f"; quant top {args.quant}: {quant:.2f} s"
+        )
+    print(
+        f"{backend}: median assess wall {statistics.median(walls):.2f} s, "
+        f"cpu {statistics.median(cpus):.2f} s ({args.assets / statistics.median(walls):.0f} "
+        "assets/s)"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Northwind's retrieval-augmented support assistant."""

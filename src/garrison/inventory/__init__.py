@@ -1,0 +1,102 @@
+"""The AI asset inventory: what AI an organization runs, where it is seen, and what it depends on.
+
+Other pillars and the discovery, supply-chain and AI-BOM modules use the functions re-exported
+here (their signatures and contracts are documented in ``registry``, ``graph``, ``gaps`` and
+``discovery.base``); none of them reads the inventory's tables.
+"""
+
+from garrison.inventory.gaps import GapReport, compliance_gap_report, evaluate_gaps, load_gap_rules
+from garrison.inventory.graph import AssetGraph, GraphView, find_cycles, to_dot, to_view
+from garrison.inventory.identity import natural_key
+from garrison.inventory.models import (
+    DEFAULT_ORG,
+    AgentTool,
+    AIAsset,
+    ApiKeyRef,
+    AssetDetail,
+    AssetSpec,
+    AssetType,
+    ComplianceStatus,
+    Confidence,
+    DataClassification,
+    Dependency,
+    DependencyRef,
+    Environment,
+    Evidence,
+    Exposure,
+    KeyLocation,
+    RegulatoryScope,
+    Relation,
+    ToolPermission,
+    VectorNamespace,
+)
+from garrison.inventory.query import AssetFilter
+from garrison.inventory.registry import (
+    DiscoveryRun,
+    RegisterOutcome,
+    apply_discovery,
+    edit_asset,
+    finish_run,
+    get_asset,
+    get_asset_detail,
+    list_dependencies,
+    list_runs,
+    load_graph,
+    register,
+    register_many,
+    resolve_asset,
+    search,
+    start_run,
+)
+from garrison.inventory.secrets import key_fingerprint, prompt_fingerprint
+
+__all__ = [
+    "DEFAULT_ORG",
+    "AIAsset",
+    "AgentTool",
+    "ApiKeyRef",
+    "AssetDetail",
+    "AssetFilter",
+    "AssetGraph",
+    "AssetSpec",
+    "AssetType",
+    "ComplianceStatus",
+    "Confidence",
+    "DataClassification",
+    "Dependency",
+    "DependencyRef",
+    "DiscoveryRun",
+    "Environment",
+    "Evidence",
+    "Exposure",
+    "GapReport",
+    "GraphView",
+    "KeyLocation",
+    "RegisterOutcome",
+    "RegulatoryScope",
+    "Relation",
+    "ToolPermission",
+    "VectorNamespace",
+    "apply_discovery",
+    "compliance_gap_report",
+    "edit_asset",
+    "evaluate_gaps",
+    "find_cycles",
+    "finish_run",
+    "get_asset",
+    "get_asset_detail",
+    "key_fingerprint",
+    "list_dependencies",
+    "list_runs",
+    "load_gap_rules",
+    "load_graph",
+    "natural_key",
+    "prompt_fingerprint",
+    "register",
+    "register_many",
+    "resolve_asset",
+    "search",
+    "start_run",
+    "to_dot",
+    "to_view",
+]

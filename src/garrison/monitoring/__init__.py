@@ -1,0 +1,1 @@
+"""Runtime monitoring: security events from LLM apps, content detectors, rules, alerts, metrics."""

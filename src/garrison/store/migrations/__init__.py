@@ -1,0 +1,1 @@
+"""Alembic migrations, one hand-written revision per schema change (loaded by path)."""

@@ -1,0 +1,1 @@
+"""Revision files: NNNN_<pillar>.py, a linear chain."""

@@ -1,0 +1,1 @@
+"""Dashboard pages: routers that render the Jinja2 templates in ``garrison/web/templates``."""

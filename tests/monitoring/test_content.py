@@ -1,0 +1,83 @@
+"""Content handling: keyed digests, redacted previews, opt-in storage."""
+
+from __future__ import annotations
+
+import pytest
+
+from garrison.core.errors import ConfigurationError
+from garrison.core.settings import load_settings
+from garrison.monitoring.content import (
+    ContentPolicy,
+    EmptyOutcome,
+    _unavailable_scanner,
+    clean_text,
+    content_policy_from_settings,
+    default_scanner,
+)
+from garrison.monitoring.detectors.base import ScanContext
+
+
+def test_digests_are_keyed() -> None:
+    a = ContentPolicy(b"a" * 32)
+    b = ContentPolicy(b"b" * 32)
+    assert a.digest("hello") == ContentPolicy(b"a" * 32).digest("hello")
+    assert a.digest("hello") != b.digest("hello")
+    assert len(a.digest("hello")) == 64
+    assert "a" * 32 not in repr(a)  # the key never shows in logs
+
+
+def test_short_keys_and_silly_previews_are_refused() -> None:
+    with pytest.raises(ValueError, match="at least 16 bytes"):
+        ContentPolicy(b"short")
+    with pytest.raises(ValueError, match="preview"):
+        ContentPolicy(b"k" * 16, preview_chars=-1)
+
+
+def test_preview_is_cut_with_an_ellipsis() -> None:
+    policy = ContentPolicy(b"k" * 16, preview_chars=10)
+    assert policy.preview("short") == "short"
+    assert policy.preview("a much longer text") == "a much lo…"
+
+
+def test_clean_text_replaces_what_no_store_accepts() -> None:
+    assert clean_text("a\x00b") == "a\ufffdb"
+    assert clean_text("x\ud800y") == "x\ufffdy"
+    assert clean_text("fine ✓") == "fine ✓"
+    assert ContentPolicy(b"k" * 16).digest("x\ud800y")  # hashable after cleaning
+
+
+def test_policy_from_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GARRISON_STORE_CONTENT", "true")
+    monkeypatch.setenv("GARRISON_CONTENT_HMAC_KEY", "k" * 20)
+    monkeypatch.setenv("GARRISON_CONTENT_PREVIEW_CHARS", "40")
+    policy = content_policy_from_settings(load_settings())
+    assert policy.store_content
+    assert policy.hmac_key == b"k" * 20
+    assert policy.preview_chars == 40
+    monkeypatch.delenv("GARRISON_CONTENT_HMAC_KEY")
+    monkeypatch.delenv("GARRISON_STORE_CONTENT")
+    default = content_policy_from_settings(load_settings())
+    assert not default.store_content
+    assert len(default.hmac_key) == 32  # a random per-process key
+    monkeypatch.setenv("GARRISON_STORE_CONTENT", "maybe")
+    with pytest.raises(ConfigurationError, match="GARRISON_STORE_CONTENT is invalid"):
+        load_settings()
+    monkeypatch.setenv("GARRISON_STORE_CONTENT", "false")
+    monkeypatch.setenv("GARRISON_CONTENT_HMAC_KEY", "short")
+    with pytest.raises(
+        ConfigurationError, match="GARRISON_CONTENT_HMAC_KEY is invalid: must be at least 16 bytes"
+    ):
+        load_settings()
+
+
+def test_the_default_scanner_masks_pii_and_the_fallback_fails_closed() -> None:
+    outcome = default_scanner()("mail me at carol@example.net", ScanContext())
+    assert "carol@example.net" not in outcome.redacted
+    empty = _unavailable_scanner("mail me at carol@example.net", ScanContext())
+    assert empty.redacted == ""  # without detectors nothing unredacted is ever previewed
+    assert isinstance(empty, EmptyOutcome)
+
+
+def test_previews_are_one_line() -> None:
+    policy = ContentPolicy(b"k" * 16, preview_chars=20)
+    assert policy.preview("line one\nline two\r\n\x1b[31mred") == "line one line two […"
