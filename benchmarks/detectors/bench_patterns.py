@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/detectors/bench_patterns.py [--quick] [--engine re2]
 
-Messages are ~1 KB, built by concatenating records of /work/shared/datasets (benign, injection and
+Messages are ~1 KB, built by concatenating records of ../shared/datasets (benign, injection and
 jailbreak, shuffled with a fixed seed) so that they hold realistic prose, documents and attacks.
 Each repeat times every message once through:
 
@@ -32,7 +32,7 @@ from garrison.monitoring.detectors.engine import get_engine
 from garrison.monitoring.detectors.normalise import normalise
 from garrison.monitoring.detectors.pipeline import DetectorsConfig, DetectorSwitch, load_config
 
-DATASETS = Path("/work/shared/datasets")
+DATASETS = Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
 PATTERN_DETECTORS = ("DET-INJECTION-PATTERNS", "DET-SECRETS", "DET-PII", "DET-UNSAFE-OUTPUT")
 MESSAGE_SIZE = 1024
 

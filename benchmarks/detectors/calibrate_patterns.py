@@ -18,7 +18,7 @@ from garrison.monitoring.detectors.engine import get_engine
 from garrison.monitoring.detectors.normalise import normalise
 from garrison.monitoring.detectors.patterns import patterns_for
 
-DEFAULT_DATASETS = Path("/work/shared/datasets")
+DEFAULT_DATASETS = Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
 POSITIVE = {"injection", "jailbreak"}
 
 

@@ -30,7 +30,7 @@ from garrison.monitoring.detectors.pipeline import load_config
 from garrison.monitoring.detectors.secrets import SecretsDetector
 from garrison.monitoring.detectors.unsafe_output import UnsafeOutputDetector
 
-DEFAULT = Path("/work/shared/datasets")
+DEFAULT = Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
 
 
 def read(folder: Path, name: str) -> list[dict[str, str]]:

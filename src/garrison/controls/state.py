@@ -259,19 +259,85 @@ def control_states(session: Session, asset_id: str) -> dict[str, Attestation]:
     return {row.control_id: _from_state_row(row) for row in rows}
 
 
+_STATE_COLUMNS = (
+    ControlStateRow.asset_id,
+    ControlStateRow.control_id,
+    ControlStateRow.state,
+    ControlStateRow.actor,
+    ControlStateRow.evidence,
+    ControlStateRow.note,
+    ControlStateRow.attested_at,
+    ControlStateRow.recorded_at,
+    ControlStateRow.asset_type,
+    ControlStateRow.attestation_id,
+)
+_IN_CHUNK = 5000
+"""Asset IDs per ``IN (...)`` list: SQLite limits bound parameters per statement."""
+
+
 def states_for_assets(
     session: Session, asset_ids: Iterable[str] | None = None
 ) -> dict[str, dict[str, Attestation]]:
-    """Current attestations for many assets at once (all attested assets when None)."""
-    query = select(ControlStateRow).order_by(ControlStateRow.asset_id, ControlStateRow.control_id)
-    if asset_ids is not None:
+    """Current attestations for many assets at once (all attested assets when None).
+
+    Read as plain rows (one Core select per chunk of IDs, no ORM object per row): a bulk risk
+    run reads hundreds of thousands of them.
+    """
+    query = select(*_STATE_COLUMNS).order_by(ControlStateRow.asset_id, ControlStateRow.control_id)
+    if asset_ids is None:
+        queries = [query]
+    else:
         wanted = sorted(set(asset_ids))
         if not wanted:
             return {}
-        query = query.where(ControlStateRow.asset_id.in_(wanted))
+        queries = [
+            query.where(ControlStateRow.asset_id.in_(wanted[start : start + _IN_CHUNK]))
+            for start in range(0, len(wanted), _IN_CHUNK)
+        ]
+    states = {s.value: s for s in ControlState}
     result: dict[str, dict[str, Attestation]] = {}
-    for row in session.scalars(query):
-        result.setdefault(row.asset_id, {})[row.control_id] = _from_state_row(row)
+    current_id: str | None = None
+    current: dict[str, Attestation] = {}
+    for chunk in queries:
+        for row in session.execute(chunk):
+            asset_id, control_id, state, actor, evidence = row[0], row[1], row[2], row[3], row[4]
+            if asset_id != current_id:
+                current_id = asset_id
+                current = result.setdefault(asset_id, {})
+            current[control_id] = Attestation(
+                asset_id,
+                control_id,
+                states[state],
+                actor,
+                tuple(str(e) for e in evidence),
+                row[5],
+                row[6],
+                row[7],
+                row[8],
+                row[9],
+            )
+    return result
+
+
+def current_states(
+    session: Session, asset_ids: Iterable[str] | None = None
+) -> dict[str, dict[str, ControlState]]:
+    """Only the current state of each attested control, per asset (all attested assets when
+    None): what the risk engine needs, without the actor, evidence and times."""
+    query = select(ControlStateRow.asset_id, ControlStateRow.control_id, ControlStateRow.state)
+    if asset_ids is None:
+        queries = [query]
+    else:
+        wanted = sorted(set(asset_ids))
+        queries = [
+            query.where(ControlStateRow.asset_id.in_(wanted[start : start + _IN_CHUNK]))
+            for start in range(0, len(wanted), _IN_CHUNK)
+        ]
+    states = {s.value: s for s in ControlState}
+    result: dict[str, dict[str, ControlState]] = {}
+    for chunk in queries:
+        for asset_id, control_id, state in session.execute(chunk):
+            result.setdefault(asset_id, {})[control_id] = states[state]
     return result
 
 

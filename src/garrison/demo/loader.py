@@ -10,9 +10,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from garrison.catalog import get_catalog, save_catalog
+from garrison.controls.demo import load_demo_control_states
 from garrison.core.content import content_file, load_content_file
 from garrison.demo.estate import discover_sample_estate
 from garrison.inventory.demo import load_demo_assets
+from garrison.risk.demo import assess_demo
 from garrison.store import Store
 from garrison.tenancy import Organization, upsert_organization
 
@@ -52,6 +54,10 @@ def load_demo(
         )
     # Inventory: the demo organization's declared AI assets (content/demo/assets.yaml).
     report.steps.append(("assets", load_demo_assets(store, content_dir)))
+    # Controls: who attested which control on which demo asset (content/demo/control_states.yaml).
+    report.steps.append(("control states", load_demo_control_states(store, content_dir)))
+    # Risk: inherent and residual risk per demo asset, recorded when its inputs changed.
+    report.steps.append(("risk", assess_demo(store, organization.key, content_dir)))
     # Discovery: the sample estate (cloud fixtures, a model folder, a code repository).
     report.steps.extend(
         discover_sample_estate(

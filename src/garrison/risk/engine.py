@@ -13,12 +13,18 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Text, bindparam, cast, func, insert, select
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from garrison.controls import ControlLibrary, get_library
-from garrison.controls.state import Attestation, control_states, states_for_assets
+from garrison.controls.state import (
+    Attestation,
+    ControlState,
+    control_states,
+    current_states,
+)
 from garrison.core.errors import GarrisonError, NotFoundError
 from garrison.core.timeutil import ensure_utc, utcnow
 from garrison.inventory import AIAsset, resolve_asset, search
@@ -55,16 +61,39 @@ def _applicable(library: ControlLibrary, asset_type: str) -> tuple[ControlInput,
     )
 
 
+@lru_cache(maxsize=64)
+def _variants(
+    library: ControlLibrary, asset_type: str
+) -> tuple[dict[ControlState, ControlInput], ...]:
+    # Every control of the type in every state, built once: inputs are frozen, so assets with the
+    # same control in the same state share one object.
+    return tuple(
+        {state: control.model_copy(update={"state": state.value}) for state in ControlState}
+        for control in _applicable(library, asset_type)
+    )
+
+
 def controls_for(
     asset: AIAsset, library: ControlLibrary, states: Mapping[str, Attestation]
 ) -> list[ControlInput]:
     """The library controls applicable to the asset's type (sorted by ID), each with its current
     state. A state attested for a control that does not apply to the type is ignored: it cannot
     reduce risk."""
-    return [
-        c if c.id not in states else c.model_copy(update={"state": states[c.id].state.value})
-        for c in _applicable(library, asset.asset_type.value)
-    ]
+    return _with_states(asset, library, {cid: a.state for cid, a in states.items()})
+
+
+def _with_states(
+    asset: AIAsset, library: ControlLibrary, states: Mapping[str, ControlState]
+) -> list[ControlInput]:
+    applicable = _applicable(library, asset.asset_type.value)
+    if not states:
+        return list(applicable)
+    variants = _variants(library, asset.asset_type.value)
+    found = []
+    for control, by_state in zip(applicable, variants, strict=True):
+        state = states.get(control.id)
+        found.append(control if state is None else by_state[state])
+    return found
 
 
 def _ensure_config(session: Session, config: RiskConfig, now: datetime) -> str:
@@ -117,7 +146,7 @@ def score_inputs(inputs: AssessmentInputs, config: RiskConfig) -> RiskExplanatio
 def _assess_one(
     asset: AIAsset,
     *,
-    states: Mapping[str, Attestation],
+    states: Mapping[str, ControlState],
     config: RiskConfig,
     library: ControlLibrary,
     providers: Sequence[ProviderOutput],
@@ -126,7 +155,7 @@ def _assess_one(
 ) -> tuple[AssessmentInputs, RiskExplanation]:
     inputs = AssessmentInputs(
         asset=asset.model_dump(mode="json"),
-        controls=tuple(controls_for(asset, library, states)),
+        controls=tuple(_with_states(asset, library, states)),
         providers=tuple(providers),
         as_of=as_of,
         config_digest=digest,
@@ -143,20 +172,55 @@ def _assess_one(
     return inputs, result
 
 
-def _row(
-    asset: AIAsset, inputs: AssessmentInputs, result: RiskExplanation, now: datetime
-) -> RiskAssessmentRow:
-    return RiskAssessmentRow(
-        org=asset.org,
-        asset_id=asset.id,
-        assessed_at=now,
-        inherent=result.inherent,
-        residual=result.residual,
-        level=result.level,
-        config_digest=inputs.config_digest,
-        inputs=inputs.model_dump(mode="json"),
-        explanation=result.model_dump(mode="json"),
+_INSERT_CHUNK = 1000
+
+
+def _json_param(name: str, dialect: str) -> Any:
+    # The JSON is serialised once by pydantic (``model_dump_json``) and bound as text, instead of
+    # ``model_dump`` followed by the JSON type's ``json.dumps``; PostgreSQL casts it to JSONB.
+    param = bindparam(name, type_=Text())
+    return cast(param, JSONB()) if dialect == "postgresql" else param
+
+
+def _store_rows(session: Session, values: list[dict[str, Any]]) -> list[int]:
+    """Insert the assessment rows with executemany (in chunks); their IDs, in order."""
+    dialect = session.get_bind().dialect.name
+    statement = (
+        insert(RiskAssessmentRow)
+        .values(
+            org=bindparam("org"),
+            asset_id=bindparam("asset_id"),
+            assessed_at=bindparam("assessed_at"),
+            inherent=bindparam("inherent"),
+            residual=bindparam("residual"),
+            level=bindparam("level"),
+            config_digest=bindparam("config_digest"),
+            inputs=_json_param("inputs", dialect),
+            explanation=_json_param("explanation", dialect),
+        )
+        .returning(RiskAssessmentRow.id, sort_by_parameter_order=True)
     )
+    ids: list[int] = []
+    for start in range(0, len(values), _INSERT_CHUNK):
+        chunk = values[start : start + _INSERT_CHUNK]
+        ids.extend(session.execute(statement, chunk).scalars())
+    return ids
+
+
+def _values(
+    asset: AIAsset, inputs: AssessmentInputs, result: RiskExplanation, now: datetime
+) -> dict[str, Any]:
+    return {
+        "org": asset.org,
+        "asset_id": asset.id,
+        "assessed_at": now,
+        "inherent": result.inherent,
+        "residual": result.residual,
+        "level": result.level,
+        "config_digest": inputs.config_digest,
+        "inputs": inputs.model_dump_json(),
+        "explanation": result.model_dump_json(),
+    }
 
 
 def assess_assets(
@@ -178,9 +242,10 @@ def assess_assets(
     if not chosen:
         return []
     digest = _ensure_config(session, config, now)
-    all_states = states_for_assets(session, [a.id for a in chosen])
+    all_states = current_states(session, [a.id for a in chosen])
     context = ProviderContext(session=session, now=now)
-    rows: list[tuple[RiskAssessmentRow, AssessmentInputs, RiskExplanation]] = []
+    scored: list[tuple[AIAsset, AssessmentInputs, RiskExplanation]] = []
+    values: list[dict[str, Any]] = []
     for asset in chosen:
         outputs = collect(context, asset, providers)
         inputs, result = _assess_one(
@@ -192,22 +257,23 @@ def assess_assets(
             as_of=now.date(),
             digest=digest,
         )
-        rows.append((_row(asset, inputs, result, now), inputs, result))
+        scored.append((asset, inputs, result))
+        values.append(_values(asset, inputs, result, now))
         if progress is not None:
             progress(1)
-    session.add_all([row for row, _, _ in rows])
-    session.flush()
-    # Built from the objects just stored rather than re-read and re-validated from JSON.
+    session.flush()  # the risk model row first: the assessments refer to it
+    ids = _store_rows(session, values)
+    # Built from the values just stored rather than re-read and re-validated from JSON.
     return [
         Assessment.model_construct(
-            id=row.id,
-            asset_id=row.asset_id,
-            org=row.org,
-            assessed_at=row.assessed_at,
+            id=assessment_id,
+            asset_id=asset.id,
+            org=asset.org,
+            assessed_at=now,
             inputs=inputs,
             explanation=result,
         )
-        for row, inputs, result in rows
+        for assessment_id, (asset, inputs, result) in zip(ids, scored, strict=True)
     ]
 
 
@@ -247,7 +313,7 @@ def preview(
     outputs = collect(ProviderContext(session=session, now=now), asset)
     return _assess_one(
         asset,
-        states=control_states(session, asset.id),
+        states={cid: a.state for cid, a in control_states(session, asset.id).items()},
         config=config,
         library=library,
         providers=outputs,

@@ -18,9 +18,10 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
+from functools import lru_cache
 from urllib.parse import urlsplit
 
-from garrison.controls.models import ControlCategory
+from garrison.controls.models import ControlCategory, ControlType
 from garrison.inventory.models import AssetSpec, ToolPermission
 from garrison.risk.config import Dimension, RiskConfig
 from garrison.risk.models import (
@@ -33,6 +34,9 @@ from garrison.risk.models import (
     Recommendation,
     RiskExplanation,
 )
+
+_DIMENSIONS = tuple(Dimension)
+"""Iterating the enum class is slow enough to show in a bulk run."""
 
 Scored = tuple[str, tuple[str, ...], float]
 """(observed value, how the score was built, score)."""
@@ -232,7 +236,7 @@ def dimension_effectiveness(
 ) -> dict[Dimension, tuple[float, bool]]:
     """Per dimension: (capped effectiveness, whether the cap applied)."""
     result = {}
-    for dimension in Dimension:
+    for dimension in _DIMENSIONS:
         raw = noisy_or(e.effect for e in effects.values() if dimension in e.dimensions)
         result[dimension] = (min(cap, raw), raw > cap)
     return result
@@ -273,7 +277,7 @@ def apply_adjustments(
 def _residual(
     weighted: Mapping[Dimension, float], effectiveness: Mapping[Dimension, tuple[float, bool]]
 ) -> float:
-    return math.fsum(weighted[d] * (1.0 - effectiveness[d][0]) for d in Dimension)
+    return math.fsum(weighted[d] * (1.0 - effectiveness[d][0]) for d in _DIMENSIONS)
 
 
 def _recommendations(
@@ -286,8 +290,10 @@ def _recommendations(
     cap = config.control_effectiveness.cap
     table = config.control_effectiveness.categories
     total = math.fsum(weighted.values())
-    shares = {d: (weighted[d] / total if total else 0.0) for d in Dimension}
-    raw = {d: noisy_or(e.effect for e in effects.values() if d in e.dimensions) for d in Dimension}
+    shares = {d: (weighted[d] / total if total else 0.0) for d in _DIMENSIONS}
+    raw = {
+        d: noisy_or(e.effect for e in effects.values() if d in e.dimensions) for d in _DIMENSIONS
+    }
     # Controls of one category and weight change the score identically: compute each pair once.
     memo: dict[tuple[ControlCategory, float], float] = {}
 
@@ -359,7 +365,7 @@ def explain(
 
     final: dict[Dimension, float] = {}
     weighted: dict[Dimension, float] = {}
-    for dimension in Dimension:
+    for dimension in _DIMENSIONS:
         base = scored[dimension][2]
         moved = math.fsum(a.applied for a in adjustments.get(dimension, ()))
         final[dimension] = _clamp(base + moved)
@@ -368,7 +374,7 @@ def explain(
     residual = _residual(weighted, effectiveness)
 
     factors = []
-    for dimension in Dimension:
+    for dimension in _DIMENSIONS:
         value, basis, base = scored[dimension]
         eff, capped = effectiveness[dimension]
         factors.append(
@@ -389,18 +395,9 @@ def explain(
         )
 
     table = config.control_effectiveness.categories
-    # Built unvalidated: every field comes from already-validated inputs, and a bulk run builds
-    # tens of thousands of these.
     control_effects = tuple(
-        ControlEffect.model_construct(
-            id=c.id,
-            name=c.name,
-            type=c.type,
-            category=c.category,
-            state=c.state or "missing",
-            weight=c.weight,
-            counts=c.operational,
-            dimensions=table[c.category].dimensions,
+        _control_effect(
+            c.id, c.name, c.type, c.category, c.state, c.weight, table[c.category].dimensions
         )
         for c in controls
         if c.state is not None
@@ -427,6 +424,30 @@ def explain(
         providers=tuple(o.provider for o in providers),
         config_digest=config.digest(),
         precision=config.precision,
+    )
+
+
+@lru_cache(maxsize=8192)
+def _control_effect(  # noqa: PLR0917 - the cache key is every field
+    control_id: str,
+    name: str,
+    type_: ControlType,
+    category: ControlCategory,
+    state: str,
+    weight: float,
+    dimensions: tuple[Dimension, ...],
+) -> ControlEffect:
+    # Built unvalidated (every field comes from already-validated inputs) and shared: effects are
+    # frozen, and a bulk run would otherwise build the same few thousand objects per asset.
+    return ControlEffect.model_construct(
+        id=control_id,
+        name=name,
+        type=type_,
+        category=category,
+        state=state,
+        weight=weight,
+        counts=state == "operational",
+        dimensions=dimensions,
     )
 
 

@@ -22,7 +22,10 @@ from garrison.web.api import otlp as otlp_api
 from garrison.web.api import risk as risk_api
 from garrison.web.errors import register_error_handlers
 from garrison.web.pages import catalog as catalog_pages
+from garrison.web.pages import controls as controls_pages
 from garrison.web.pages import home
+from garrison.web.pages import inventory as inventory_pages
+from garrison.web.pages import risk as risk_pages
 
 DESCRIPTION = (
     "Garrison's JSON API. Catalog IDs are path segments and must be percent-encoded "
@@ -71,6 +74,8 @@ def create_app(
     app.state.catalog = catalog if catalog is not None else get_catalog()
     register_error_handlers(app)
     for router in (health.router, catalog_api.router, home.router, catalog_pages.router):
+        app.include_router(router)
+    for router in (inventory_pages.router, risk_pages.router, controls_pages.router):
         app.include_router(router)
     app.include_router(events_api.router)
     app.include_router(controls_api.router)

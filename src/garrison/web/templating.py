@@ -26,7 +26,12 @@ class NavLink:
     href: str
 
 
-NAV = (NavLink("Catalog", "/catalog"),)
+NAV = (
+    NavLink("Assets", "/assets"),
+    NavLink("Risk", "/risk"),
+    NavLink("Coverage", "/controls/coverage"),
+    NavLink("Catalog", "/catalog"),
+)
 """The pillars that have pages, in menu order."""
 
 
@@ -36,6 +41,23 @@ def urlquote(value: object) -> str:
 
 def item_url(item_id: str) -> str:
     return f"/catalog/item/{urlquote(item_id)}"
+
+
+def asset_url(asset_id: str) -> str:
+    return f"/assets/{urlquote(asset_id)}"
+
+
+def risk_url(asset_id: str) -> str:
+    return f"/risk/{urlquote(asset_id)}"
+
+
+RISK_LEVELS = ("critical", "high", "medium", "low")
+
+
+def level_class(level: object) -> str:
+    """A CSS modifier for a risk level; anything unexpected gets the neutral one."""
+    text = str(level or "").lower()
+    return text if text in RISK_LEVELS else "none"
 
 
 def framework_url(key: object, kind: str | None = None) -> str:
@@ -58,10 +80,13 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["urlquote"] = urlquote
+    env.filters["level_class"] = level_class
     env.globals.update(
         version=__version__,
         nav=NAV,
         item_url=item_url,
+        asset_url=asset_url,
+        risk_url=risk_url,
         framework_url=framework_url,
         external_url=external_url,
     )

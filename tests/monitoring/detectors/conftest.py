@@ -1,14 +1,14 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from garrison.monitoring.detectors import load_builtin_detectors, load_config
 from garrison.monitoring.detectors.pipeline import DetectorsConfig, DetectorSwitch
+from tests.support.paths import DATASETS_DIR
 
-DATASETS = Path("/work/shared/datasets")
+DATASETS = DATASETS_DIR
 OWN_DETECTORS = (
     "DET-INJECTION-PATTERNS",
     "DET-SECRETS",
@@ -23,7 +23,9 @@ OWN_DETECTORS = (
 def read_jsonl(name: str) -> list[dict[str, str]]:
     path = DATASETS / name
     if not path.exists():
-        pytest.skip(f"{path} is not available")
+        pytest.fail(
+            f"{path} is missing: the suite expects ../shared beside the checkout (or GARRISON_SHARED_DIR)"
+        )
     with path.open(encoding="utf-8") as handle:
         return [json.loads(line) for line in handle if line.strip()]
 

@@ -21,7 +21,7 @@ from typing import Any, Literal
 import re2
 
 from garrison.core.errors import ConfigurationError
-from garrison.monitoring.detectors.normalise import NormalisedText
+from garrison.monitoring.detectors.normalise import ByteToChar, NormalisedText
 from garrison.monitoring.detectors.patterns import Pattern, all_patterns
 
 EngineName = Literal["hyperscan", "re2"]
@@ -75,6 +75,7 @@ class PatternEngine:
         self._spanners = [re2.compile(_re2_source(p)) for p in self.patterns]
         self._hs_db: Any = None
         self._set: Any = None
+        self._reads: dict[str, tuple[bool, ...]] = {}
         if engine == "hyperscan":
             self._hs_db = self._compile_hyperscan()
         else:
@@ -109,43 +110,65 @@ class PatternEngine:
         matcher.Compile()
         return matcher
 
-    def fired(self, text: str) -> list[int]:
-        """Indexes of the patterns that occur anywhere in ``text``, ascending."""
+    def fired(self, text: str, data: bytes | None = None) -> list[int]:
+        """Indexes of the patterns that occur anywhere in ``text``, ascending.
+
+        ``data`` is ``text`` already encoded as UTF-8, when the caller has it."""
         if not text:
             return []
         if self._hs_db is not None:
             found: list[int] = []
-
-            def on_match(index: int, _start: int, _end: int, _flags: int, _ctx: Any) -> None:
-                found.append(index)
-
-            self._hs_db.scan(text.encode("utf-8"), match_event_handler=on_match)
-            return sorted(found)
-        indexes = self._set.Match(text)
+            encoded = text.encode("utf-8") if data is None else data
+            self._hs_db.scan(encoded, match_event_handler=_collect, context=found)
+            found.sort()
+            return found
+        indexes = self._set.Match(text if data is None else data)
         return sorted(indexes) if indexes else []
 
-    def spans(self, index: int, text: str, *, every: bool) -> tuple[tuple[int, int], ...]:
+    def spans(
+        self, index: int, text: str, *, every: bool, data: bytes | None = None
+    ) -> tuple[tuple[int, int], ...]:
+        """Character offsets of the first (or ``every``) match of pattern ``index`` in ``text``.
+
+        RE2 runs over the UTF-8 bytes (``data``, or encoded here): the Python wrapper's ``str``
+        path re-encodes the text and converts offsets on every call. Byte offsets become
+        character offsets only for the matches found, in one forward pass.
+        """
+        encoded = text.encode("utf-8") if data is None else data
         expression = self._spanners[index]
+        to_char = ByteToChar(encoded, len(encoded) == len(text))
         if not every:
-            match = expression.search(text)
-            return () if match is None else ((match.start(), match.end()),)
+            match = expression.search(encoded)
+            return () if match is None else ((to_char(match.start()), to_char(match.end())),)
         found: list[tuple[int, int]] = []
-        for match in expression.finditer(text):
-            found.append((match.start(), match.end()))
+        for match in expression.finditer(encoded):
+            found.append((to_char(match.start()), to_char(match.end())))
             if len(found) >= MAX_SPANS_PER_PATTERN:
                 break
         return tuple(found)
 
     def match_text(self, text: str, view: str = "text", kind: str = "text") -> list[PatternMatch]:
+        if not text:
+            return []
+        data = text.encode("utf-8")
         result: list[PatternMatch] = []
-        for index in self.fired(text):
-            pattern = self.patterns[index]
-            if not pattern.reads(kind):
+        readers = self._readers(kind)
+        for index in self.fired(text, data):
+            if not readers[index]:
                 continue
-            spans = self.spans(index, text, every=pattern.all_spans)
+            pattern = self.patterns[index]
+            spans = self.spans(index, text, every=pattern.all_spans, data=data)
             if spans:
                 result.append(PatternMatch(pattern, view, kind, spans, text))
         return result
+
+    def _readers(self, kind: str) -> tuple[bool, ...]:
+        """``pattern.reads(kind)`` for every pattern, computed once per view kind."""
+        readers = self._reads.get(kind)
+        if readers is None:
+            readers = tuple(pattern.reads(kind) for pattern in self.patterns)
+            self._reads[kind] = readers
+        return readers
 
     def match(self, normalised: NormalisedText) -> list[PatternMatch]:
         """Matches over the text and every view, computed once per message and engine."""
@@ -157,6 +180,10 @@ class PatternEngine:
                 cached.extend(self.match_text(text, view, kind))
             normalised.cache[key] = cached
         return cached
+
+
+def _collect(index: int, _start: int, _end: int, _flags: int, found: list[int]) -> None:
+    found.append(index)
 
 
 @cache

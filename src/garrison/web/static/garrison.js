@@ -18,7 +18,9 @@
     if (Array.isArray(spec.links)) {
       element.classList.add("chart--linked");
       element.on("plotly_click", function (event) {
-        var link = spec.links[event.points[0].pointIndex];
+        /* A heatmap point's index is [row, column]: the row is the link. */
+        var index = event.points[0].pointIndex;
+        var link = spec.links[Array.isArray(index) ? index[0] : index];
         /* Only same-site paths: a chart is never a way to leave the dashboard. */
         if (typeof link === "string" && link.charAt(0) === "/" && link.charAt(1) !== "/") {
           window.location.assign(link);
@@ -33,5 +35,10 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     renderCharts(document);
+  });
+
+  /* Charts inside a fragment HTMX swapped in are drawn too. */
+  document.addEventListener("htmx:afterSwap", function (event) {
+    renderCharts(event.target);
   });
 })();

@@ -1,0 +1,22 @@
+"""The pillar pages over the demo organization: loaded once per module, it takes seconds."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.web.demo import DemoSite, serve_demo
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoSite]:
+    with serve_demo(tmp_path_factory.mktemp("demo")) as site:
+        yield site
+
+
+@pytest.fixture(scope="module")
+def demo_http(demo: DemoSite) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=demo.url, timeout=30.0) as client:
+        yield client
