@@ -219,7 +219,8 @@ def _copy_into(state: ControlStateRow, row: ControlAttestationRow) -> None:
     state.attestation_id = row.id
 
 
-def _from_attestation_row(row: ControlAttestationRow) -> Attestation:
+def _attestation(row: ControlAttestationRow | ControlStateRow, sequence: int) -> Attestation:
+    # History rows and current-state rows carry the same columns; only the sequence differs.
     return Attestation(
         asset_id=row.asset_id,
         control_id=row.control_id,
@@ -230,23 +231,16 @@ def _from_attestation_row(row: ControlAttestationRow) -> Attestation:
         attested_at=row.attested_at,
         recorded_at=row.recorded_at,
         asset_type=row.asset_type,
-        sequence=row.id,
+        sequence=sequence,
     )
+
+
+def _from_attestation_row(row: ControlAttestationRow) -> Attestation:
+    return _attestation(row, row.id)
 
 
 def _from_state_row(row: ControlStateRow) -> Attestation:
-    return Attestation(
-        asset_id=row.asset_id,
-        control_id=row.control_id,
-        state=ControlState(row.state),
-        actor=row.actor,
-        evidence=tuple(str(e) for e in row.evidence),
-        note=row.note,
-        attested_at=row.attested_at,
-        recorded_at=row.recorded_at,
-        asset_type=row.asset_type,
-        sequence=row.attestation_id,
-    )
+    return _attestation(row, row.attestation_id)
 
 
 def control_states(session: Session, asset_id: str) -> dict[str, Attestation]:
