@@ -1,0 +1,1 @@
+"""Detection rules over security events: Sigma rules, correlations and rule plugins."""
