@@ -21,10 +21,10 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 demo: $(VENV)/.installed-base
 	$(BIN)/garrison demo
 
-## test: lint, types, and the whole test suite on SQLite and a throwaway PostgreSQL
+## test: lint, types, the whole test suite on SQLite and a throwaway PostgreSQL, then the fuzzers
 test: $(VENV)/.installed-dev
 	scripts/ensure-system-packages
-	$(MAKE) --no-print-directory lint typecheck pytest
+	$(MAKE) --no-print-directory lint typecheck pytest fuzz
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests benchmarks
@@ -38,3 +38,18 @@ pytest: $(VENV)/.installed-dev
 
 clean:
 	rm -rf $(VENV) .garrison .coverage build src/*.egg-info
+
+## fuzz: each atheris target in fuzz/ for FUZZ_SECONDS (default 30) on a scratch copy of its corpus
+FUZZ_SECONDS ?= 30
+.PHONY: fuzz
+fuzz: $(VENV)/.installed-dev
+	@for target in events otlp; do \
+	  work=$$(mktemp -d); cp fuzz/corpus/$$target/* $$work/; \
+	  if ! $(BIN)/python fuzz/fuzz_$$target.py -max_total_time=$(FUZZ_SECONDS) \
+	      -artifact_prefix=$$work/ $$work > $$work/log 2>&1; then \
+	    grep -v '^INFO: Instrumenting' $$work/log | tail -40; \
+	    echo "fuzz_$$target found a crash; the input is in $$work/crash-*"; exit 1; \
+	  fi; \
+	  echo "fuzz_$$target: $$(grep -o 'Done [0-9]* runs in [0-9]* second' $$work/log)"; \
+	  rm -rf $$work; \
+	done

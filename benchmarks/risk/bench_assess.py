@@ -2,24 +2,30 @@
 
     .venv/bin/python benchmarks/risk/bench_assess.py [--assets 10000] [--controls 20]
         [--repeats 3] [--backend sqlite --backend postgresql] [--quant 10]
+        [--template /tmp/risk-10000x20.db] [--profile 30]
 
 Setup (not timed): a fresh, migrated database; ``register_many`` of the assets (a mix of agents,
 LLM applications, endpoints, models and datasets with varied classification, exposure and scope);
-``attest`` of ``--controls`` applicable controls per asset (a third operational, the rest
-implemented, planned or failed).
+``--controls`` applicable controls per asset attested (a third operational, the rest implemented,
+planned or failed), written as the rows ``attest`` writes. On SQLite the populated database is
+copied for every repeat; ``--template FILE`` keeps it between runs (populated when missing; it
+must have been made with the same ``--assets`` and ``--controls``).
 
-Timed, as one unit of work, exactly what ``garrison risk assess --all`` does: load the risk model
-and the control library, load every asset (``inventory.search``) and its control states
-(``states_for_assets``), score each one (factors, controls, recommendations), and store each
-assessment with its inputs and explanation. The Monte Carlo (``--quant`` top assets, 20,000
-simulated years each) is timed separately.
+Timed, as one unit of work, what an estate-wide assessment does: load the risk model and the
+control library, read every asset (``inventory.asset_documents``) and its control states
+(``controls.state.current_state_values``), score each one (factors, controls, recommendations),
+and store each assessment with its inputs and explanation (``risk.assess_bulk``). ``--profile N``
+prints the N functions with the most cumulative CPU time (cProfile). The Monte Carlo (``--quant``
+top assets, 20,000 simulated years each) is timed separately.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import os
 import platform
+import pstats
 import shutil
 import statistics
 import sys
@@ -41,7 +47,7 @@ from garrison.controls.state import attest
 from garrison.core.timeutil import utcnow
 from garrison.inventory import AssetSpec, get_asset, register_many, search
 from garrison.risk import assess_assets, load_risk_config, quantify, top
-from garrison.risk.engine import preview
+from garrison.risk.engine import assess_bulk, preview
 from garrison.store import Store, open_store
 from garrison.store.models.controls import ControlAttestationRow, ControlStateRow
 
@@ -128,11 +134,20 @@ def populate(store: Store, assets: int, controls: int, *, fast: bool = True) -> 
     return time.perf_counter() - started
 
 
-def timed_assess(store: Store) -> tuple[float, float, int]:
+def timed_assess(store: Store, profile: int = 0, objects: bool = False) -> tuple[float, float, int]:
+    profiler = cProfile.Profile(time.process_time) if profile else None
     started, cpu = time.perf_counter(), time.process_time()
+    if profiler is not None:
+        profiler.enable()
     with store.session() as session:
-        done = assess_assets(session, config=load_risk_config(), library=get_library())
-    return time.perf_counter() - started, time.process_time() - cpu, len(done)
+        run = assess_assets if objects else assess_bulk
+        done = run(session, config=load_risk_config(), library=get_library())
+    if profiler is not None:
+        profiler.disable()
+    wall, used = time.perf_counter() - started, time.process_time() - cpu
+    if profiler is not None:
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(profile)
+    return wall, used, len(done)
 
 
 def timed_quant(store: Store, count: int) -> float:
@@ -154,6 +169,19 @@ def main() -> None:
     parser.add_argument("--quant", type=int, default=10)
     parser.add_argument("--backend", action="append", choices=("sqlite", "postgresql"))
     parser.add_argument("--slow-setup", action="store_true", help="attest one call at a time")
+    parser.add_argument(
+        "--objects",
+        action="store_true",
+        help="time assess_assets (returns validated Assessment objects) instead of assess_bulk",
+    )
+    parser.add_argument(
+        "--profile", type=int, default=0, help="print the N costliest functions (cProfile)"
+    )
+    parser.add_argument(
+        "--template",
+        type=Path,
+        help="SQLite file kept between runs: populated when missing, copied for every repeat",
+    )
     args = parser.parse_args()
     backends = args.backend or ["sqlite"]
     print(f"python {platform.python_version()} on {platform.platform()}, {os.cpu_count()} CPUs")
@@ -170,7 +198,7 @@ def main() -> None:
 def run_backend(backend: str, args: argparse.Namespace, server: PostgresServer | None) -> None:
     walls, cpus = [], []
     with tempfile.TemporaryDirectory() as template_dir:
-        template = Path(template_dir) / "template.db"
+        template = args.template or Path(template_dir) / "template.db"
         for repeat in range(args.repeats):
             with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
                 if backend == "sqlite":
@@ -194,7 +222,7 @@ def run_backend(backend: str, args: argparse.Namespace, server: PostgresServer |
                             store.dispose()
                             shutil.copyfile(path, template)
                             store = open_store(url)
-                    wall, cpu, count = timed_assess(store)
+                    wall, cpu, count = timed_assess(store, args.profile, args.objects)
                     assert count == args.assets
                     walls.append(wall)
                     cpus.append(cpu)

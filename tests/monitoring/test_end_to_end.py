@@ -17,6 +17,7 @@ import orjson
 import pytest
 from fastapi.testclient import TestClient
 
+from garrison.identity import Scope
 from garrison.monitoring.content import Scanner
 from garrison.monitoring.events import IngestSource
 from garrison.monitoring.sdk import Guard, StoreSink
@@ -25,6 +26,7 @@ from garrison.monitoring.store import EventFilter, list_events
 from garrison.store import Store
 from tests.monitoring.conftest import make_app
 from tests.monitoring.support import POLICY, scan
+from tests.web.auth import bearer, issue_token
 
 PROMPT = "Hi, please send the invoice to alice@example.com today."
 ANSWER = "Done: the invoice goes to alice@example.com within the hour."
@@ -248,7 +250,9 @@ def test_every_door_stores_the_same_events(
     """With the deterministic test scanner, and with the real detector pipeline."""
     scanner: Scanner | None = scan if detectors == "test" else None
     app = make_app(store, scanner)
-    with TestClient(app) as client:
+    # An application's credential: ingest only, as `garrison token create --scope ingest` gives.
+    ingest = bearer(issue_token(store, (Scope.INGEST,), name="support-bot"))
+    with TestClient(app, headers=ingest) as client:
         sent = client.post("/api/v1/events", json=_with_correlation(interaction, "c-http"))
         assert sent.status_code == 202, sent.text
         for correlation, build in (

@@ -16,6 +16,7 @@ import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import StreamingResponse
 
+from garrison.identity import Scope
 from garrison.monitoring.events import EventType, SecurityEvent
 from garrison.monitoring.sdk import Guard, GuardBlocked, HttpSink, MemorySink, StoreSink
 from garrison.monitoring.sdk import anthropic as anthropic_sdk
@@ -25,6 +26,7 @@ from garrison.store import Store, open_store
 from garrison.web.server import run_in_thread
 from tests.monitoring.conftest import make_app
 from tests.monitoring.support import POLICY, scan
+from tests.web.auth import issue_token
 
 SYSTEM = "You are the billing assistant. Canary: CANARY-7f3a."
 
@@ -362,8 +364,9 @@ def test_anthropic_wrapper(
 def test_http_sink_delivers_batches_to_a_real_server(tmp_path: Path) -> None:
     store = open_store(f"sqlite:///{tmp_path / 'g.db'}")
     try:
+        token = issue_token(store, (Scope.INGEST,), name="billing")
         with run_in_thread(make_app(store)) as url:
-            sink = HttpSink(url, batch_size=7, flush_interval=0.05)
+            sink = HttpSink(url, token=token, batch_size=7, flush_interval=0.05)
             guard = Guard(app="billing", sink=sink, scanner=scan)
             for i in range(30):
                 guard.check_input(f"question {i} from erin@example.com", user_id=f"u-{i % 3}")

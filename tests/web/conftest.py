@@ -1,21 +1,35 @@
 """Web fixtures: the app on a fresh SQLite store, served by a real uvicorn on a loopback port,
-and a headless Chromium (Debian's, not a Playwright download) to drive it."""
+and a headless Chromium (Debian's, not a Playwright download) to drive it.
+
+Every route but ``/healthz`` and the sign-in page needs a credential: ``http`` carries an admin
+API token, ``anonymous_http`` none, ``client_for`` makes a client for any scope and organization,
+and ``page`` is a browser signed in as an admin of ``site_store`` (override it together with
+``base_url`` to drive another server)."""
 
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from fastapi import FastAPI
-from playwright.sync_api import Browser, ConsoleMessage, Page, Route, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    Route,
+    sync_playwright,
+)
 
 from garrison.core.settings import load_settings
+from garrison.identity import Scope
 from garrison.store import Store, open_store
 from garrison.web import create_app
 from garrison.web.server import run_in_thread
+from tests.web.auth import bearer, issue_token, signed_in_session
 
 
 @pytest.fixture
@@ -39,9 +53,48 @@ def base_url(web_app: FastAPI) -> Iterator[str]:
 
 
 @pytest.fixture
-def http(base_url: str) -> Iterator[httpx.Client]:
+def site_store(web_store: Store) -> Store:
+    """The store of the server at ``base_url``, where test credentials are made."""
+    return web_store
+
+
+@pytest.fixture
+def admin_token(site_store: Store) -> str:
+    return issue_token(site_store, (Scope.ADMIN, Scope.INGEST), name="test-admin")
+
+
+@pytest.fixture
+def http(base_url: str, admin_token: str) -> Iterator[httpx.Client]:
+    """A client authenticated as an all-organizations admin that may also ingest (Bearer)."""
+    with httpx.Client(base_url=base_url, timeout=30.0, headers=bearer(admin_token)) as client:
+        yield client
+
+
+@pytest.fixture
+def anonymous_http(base_url: str) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=base_url, timeout=30.0) as client:
         yield client
+
+
+ClientFactory = Callable[..., httpx.Client]
+
+
+@pytest.fixture
+def client_for(base_url: str, site_store: Store) -> Iterator[ClientFactory]:
+    """``client_for(Scope.READ, org="acme")``: a client with a fresh token of those scopes."""
+    opened: list[httpx.Client] = []
+
+    def make(*scopes: Scope, org: str | None = None) -> httpx.Client:
+        secret = issue_token(site_store, scopes, org=org)
+        client = httpx.Client(base_url=base_url, timeout=30.0, headers=bearer(secret))
+        opened.append(client)
+        return client
+
+    try:
+        yield make
+    finally:
+        for client in opened:
+            client.close()
 
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -75,9 +128,27 @@ def browser() -> Iterator[Browser]:
             launched.close()
 
 
+SignIn = Callable[[BrowserContext], None]
+
+
 @pytest.fixture
-def page(browser: Browser, base_url: str) -> Iterator[tuple[Page, list[str]]]:
+def sign_in(base_url: str, site_store: Store) -> SignIn:
+    """Signs a browser context the test made itself in as an admin of ``base_url``."""
+
+    def add_session(context: BrowserContext) -> None:
+        session_id, _ = signed_in_session(site_store, Scope.ADMIN)
+        context.add_cookies([{"name": "garrison_session", "value": session_id, "url": base_url}])
+
+    return add_session
+
+
+@pytest.fixture
+def page(browser: Browser, base_url: str, site_store: Store) -> Iterator[tuple[Page, list[str]]]:
+    """A tab signed in as an admin (a session made in the store; the sign-in form itself is
+    driven in tests/web/test_auth.py)."""
     context = browser.new_context(base_url=base_url, viewport={"width": 1280, "height": 900})
+    session_id, _ = signed_in_session(site_store, Scope.ADMIN)
+    context.add_cookies([{"name": "garrison_session", "value": session_id, "url": base_url}])
     tab = context.new_page()
     problems: list[str] = []
 

@@ -5,6 +5,8 @@ from pathlib import Path
 import httpx
 import plotly
 
+from garrison.web.assets import plotly_style_guards
+
 
 def test_plotly_js_comes_from_the_installed_plotly_package(http: httpx.Client) -> None:
     response = http.get("/static/vendor/plotly.min.js")
@@ -32,3 +34,14 @@ def test_static_files_do_not_leak_outside_their_folder(http: httpx.Client) -> No
     response = http.get("/static/..%2f..%2fapp.py")
 
     assert response.status_code == 404
+
+
+def test_pages_pre_empt_every_style_element_plotly_would_fill(http: httpx.Client) -> None:
+    """Our CSP refuses <style> elements with text; plotly.js adds one per guarded id on load."""
+    bundled = (Path(plotly.__file__).parent / "package_data" / "plotly.min.js").read_text()
+    guards = plotly_style_guards()
+    assert bundled.count('createElement("style")') >= len(guards)
+    catalog = http.get("/catalog").text
+    for guard in guards:
+        assert f'getElementById("{guard}")' in bundled
+        assert f'<style id="{guard}"></style>' in catalog

@@ -12,12 +12,13 @@ from garrison.core.settings import load_settings
 from garrison.inventory.demo import load_demo_assets
 from garrison.store import Store
 from garrison.web import create_app
+from tests.web.auth import admin_headers
 
 
 @pytest.fixture
 def client(store: Store) -> Iterator[TestClient]:
     app = create_app(load_settings(database_url=store.url), store=store)
-    with TestClient(app) as test_client:
+    with TestClient(app, headers=admin_headers(store)) as test_client:
         yield test_client
 
 

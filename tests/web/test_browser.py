@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from tests.web.conftest import SignIn
+
 pytestmark = pytest.mark.browser
 
 
@@ -57,8 +59,11 @@ def test_catalog_chart_bar_opens_its_framework(page: tuple[Page, list[str]]) -> 
     assert problems == []
 
 
-def test_search_form_works_without_javascript(browser: Browser, base_url: str) -> None:
+def test_search_form_works_without_javascript(
+    browser: Browser, base_url: str, sign_in: SignIn
+) -> None:
     context = browser.new_context(base_url=base_url, java_script_enabled=False)
+    sign_in(context)
     try:
         tab = context.new_page()
         tab.goto("/catalog")

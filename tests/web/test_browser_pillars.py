@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.web.demo import HOSTILE_TARGET, serve_demo
+from garrison.store import Store
+from tests.web.conftest import SignIn
+from tests.web.demo import HOSTILE_TARGET, DemoSite, serve_demo
 
 pytestmark = pytest.mark.browser
 
@@ -16,15 +18,21 @@ SCREENSHOT = Path("/tmp/garrison-assets.png")
 
 
 @pytest.fixture(scope="module")
-def demo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoSite]:
     with serve_demo(tmp_path_factory.mktemp("demo")) as site:
-        yield site.url
+        yield site
 
 
 @pytest.fixture
-def base_url(demo_url: str) -> str:
+def base_url(demo_site: DemoSite) -> str:
     """The shared ``page`` fixture opens this server: the demo organization, assessed."""
-    return demo_url
+    return demo_site.url
+
+
+@pytest.fixture
+def site_store(demo_site: DemoSite) -> Store:
+    """The shared ``page`` fixture signs in against this server's store."""
+    return demo_site.store
 
 
 def test_assets_chart_asset_page_and_risk_explanation(page: tuple[Page, list[str]]) -> None:
@@ -71,8 +79,11 @@ def test_risk_chart_and_coverage_heatmap_render(page: tuple[Page, list[str]]) ->
     assert problems == []
 
 
-def test_asset_filters_work_without_javascript(browser: Browser, base_url: str) -> None:
+def test_asset_filters_work_without_javascript(
+    browser: Browser, base_url: str, sign_in: SignIn
+) -> None:
     context = browser.new_context(base_url=base_url, java_script_enabled=False)
+    sign_in(context)
     try:
         tab = context.new_page()
         tab.goto("/assets")

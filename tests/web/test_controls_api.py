@@ -10,12 +10,13 @@ from garrison.core.settings import load_settings
 from garrison.inventory import AssetSpec, AssetType, register
 from garrison.store import Store
 from garrison.web import create_app
+from tests.web.auth import admin_headers
 
 
 @pytest.fixture
 def client(store: Store) -> Iterator[TestClient]:
     app = create_app(load_settings(database_url=store.url), store=store)
-    with TestClient(app) as test_client:
+    with TestClient(app, headers=admin_headers(store)) as test_client:
         yield test_client
 
 
@@ -96,7 +97,8 @@ def test_attest_states_history_and_coverage(client: TestClient, agent_id: str) -
     }
     assert "CTRL-HUMAN-APPROVAL" in states["not_attested"]
     history = client.get(f"{url}/CTRL-AGENT-TOOL-ALLOWLIST/history").json()
-    assert [h["actor"] for h in history] == ["alice"]
+    # The attestation names the authenticated caller; the body's "actor" is ignored.
+    assert [h["actor"] for h in history] == ["token:test-admin"]
 
     coverage = client.get(
         "/api/v1/controls/coverage", params={"team": "research", "framework": "OWASP-AGENTIC"}

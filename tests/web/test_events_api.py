@@ -23,6 +23,7 @@ from garrison.monitoring.store import count_events
 from garrison.store import Store, open_store
 from garrison.web.server import run_in_thread
 from tests.monitoring.conftest import make_app, sample_events
+from tests.web.auth import admin_headers
 
 EVENT = {
     "garrison.event.type": "llm.request",
@@ -44,7 +45,7 @@ def sqlite_store(tmp_path: Path) -> Iterator[Store]:
 
 @pytest.fixture
 def client(sqlite_store: Store) -> Iterator[TestClient]:
-    with TestClient(make_app(sqlite_store)) as test_client:
+    with TestClient(make_app(sqlite_store), headers=admin_headers(sqlite_store)) as test_client:
         yield test_client
 
 
@@ -62,7 +63,7 @@ def test_a_batch_with_bad_items_keeps_the_good_ones(store: Store) -> None:
         "not an object",
         {**EVENT, "user.id": "u-3"},
     ]
-    with TestClient(make_app(store)) as client:
+    with TestClient(make_app(store), headers=admin_headers(store)) as client:
         answer = client.post("/api/v1/events", json=batch)
     assert answer.status_code == 422
     report = answer.json()
@@ -244,7 +245,10 @@ def test_a_streamed_50_mb_body_is_cut_off_at_the_limit(sqlite_store: Store) -> N
         "raw_path": b"/api/v1/events",
         "query_string": b"",
         "root_path": "",
-        "headers": [(b"content-type", b"application/json")],
+        "headers": [
+            (b"content-type", b"application/json"),
+            *((k.lower().encode(), v.encode()) for k, v in admin_headers(sqlite_store).items()),
+        ],
         "client": ("127.0.0.1", 50000),
         "server": ("127.0.0.1", 80),
         "app": app,
@@ -259,7 +263,7 @@ def test_a_streamed_50_mb_body_is_cut_off_at_the_limit(sqlite_store: Store) -> N
 def test_the_body_limit_follows_the_settings(sqlite_store: Store) -> None:
     app: FastAPI = make_app(sqlite_store)
     app.state.settings = type("S", (), {"ingest_max_body_bytes": 100})()
-    with TestClient(app) as client:
+    with TestClient(app, headers=admin_headers(sqlite_store)) as client:
         assert client.post("/api/v1/events", json=[EVENT]).status_code == 413
         assert (
             client.post("/api/v1/events", json={"garrison.event.type": "usage"}).status_code == 202
@@ -267,7 +271,10 @@ def test_the_body_limit_follows_the_settings(sqlite_store: Store) -> None:
 
 
 def test_events_over_real_http_on_loopback(sqlite_store: Store) -> None:
-    with run_in_thread(make_app(sqlite_store)) as url, httpx.Client(base_url=url) as http:
+    with (
+        run_in_thread(make_app(sqlite_store)) as url,
+        httpx.Client(base_url=url, headers=admin_headers(sqlite_store)) as http,
+    ):
         lines = b"".join(orjson.dumps(e) + b"\n" for e in sample_events())
         answer = http.post(
             "/api/v1/events", content=lines, headers={"content-type": "application/x-ndjson"}

@@ -15,6 +15,7 @@ from garrison.store import Store, open_store
 from garrison.web.server import run_in_thread
 from tests.monitoring.conftest import make_app
 from tests.monitoring.test_end_to_end import _attr, new_dialect, otlp_span
+from tests.web.auth import admin_headers
 
 
 @pytest.fixture
@@ -28,7 +29,7 @@ def sqlite_store(tmp_path: Path) -> Iterator[Store]:
 
 @pytest.fixture
 def client(sqlite_store: Store) -> Iterator[TestClient]:
-    with TestClient(make_app(sqlite_store)) as test_client:
+    with TestClient(make_app(sqlite_store), headers=admin_headers(sqlite_store)) as test_client:
         yield test_client
 
 
@@ -72,7 +73,7 @@ def guardrail_span() -> dict[str, Any]:
 def test_a_genai_span_becomes_request_response_and_usage(
     store: Store,
 ) -> None:
-    with TestClient(make_app(store)) as client:
+    with TestClient(make_app(store), headers=admin_headers(store)) as client:
         answer = client.post("/v1/traces", json=new_dialect("c-1"))
         assert answer.json() == {"partialSuccess": {}}
         again = client.post("/v1/traces", json=new_dialect("c-1"))
@@ -226,7 +227,10 @@ def test_spans_without_time_and_deep_values_are_counted_as_rejected(client: Test
 
 
 def test_otlp_over_real_http(sqlite_store: Store) -> None:
-    with run_in_thread(make_app(sqlite_store)) as url, httpx.Client(base_url=url) as http:
+    with (
+        run_in_thread(make_app(sqlite_store)) as url,
+        httpx.Client(base_url=url, headers=admin_headers(sqlite_store)) as http,
+    ):
         answer = http.post("/v1/traces", json=guardrail_span())
         assert answer.status_code == 200
         assert answer.json() == {"partialSuccess": {}}

@@ -14,12 +14,13 @@ from garrison.core.timeutil import utcnow
 from garrison.inventory import AssetSpec, register
 from garrison.store import Store
 from garrison.web import create_app
+from tests.web.auth import admin_headers
 
 
 @pytest.fixture
 def client(store: Store) -> Iterator[TestClient]:
     app = create_app(load_settings(database_url=store.url), store=store)
-    with TestClient(app) as test_client:
+    with TestClient(app, headers=admin_headers(store)) as test_client:
         yield test_client
 
 

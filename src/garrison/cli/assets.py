@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.text import Text
 from rich.tree import Tree
 
+from garrison import audit
 from garrison.cli import state
 from garrison.cli.output import console, err_console, print_json, table
 from garrison.core.errors import GarrisonError
@@ -33,6 +34,7 @@ from garrison.inventory import (
     RegulatoryScope,
     compliance_gap_report,
     edit_asset,
+    get_asset,
     get_asset_detail,
     load_graph,
     register,
@@ -458,6 +460,11 @@ def add(
             evidence=[Evidence(location=f"cli:add by {who}", confidence=Confidence.DECLARED)],
             actor=who,
         )
+        if outcome.action != "unchanged":
+            audit.record(
+                session, f"cli:{who}", f"asset.{outcome.action}", "asset", outcome.asset_id,
+                None, outcome.changes, org=spec.org,
+            )  # fmt: skip
     if as_json:
         print_json(outcome)
         return
@@ -494,6 +501,11 @@ def edit(
     with state.store().session() as session:
         found = resolve_asset(session, asset, org=org)
         outcome = edit_asset(session, found.id, changes, _actor(actor))
+        if outcome.action != "unchanged":
+            audit.record(
+                session, f"cli:{_actor(actor)}", "asset.edit", "asset", found.id,
+                found, get_asset(session, found.id), org=found.org,
+            )  # fmt: skip
     if as_json:
         print_json(outcome)
         return

@@ -10,6 +10,7 @@ import typer
 from garrison import __version__
 from garrison.cli import (
     aibom,
+    alerts,
     assets,
     catalog,
     config,
@@ -19,8 +20,12 @@ from garrison.cli import (
     discover,
     monitor,
     risk,
+    rules,
     scan,
 )
+from garrison.cli import audit as audit_cli
+from garrison.cli import token as token_cli
+from garrison.cli import users as users_cli
 from garrison.cli.demo import demo
 from garrison.cli.output import fail
 from garrison.cli.serve import serve
@@ -62,6 +67,11 @@ app.add_typer(assets.app, name="assets")
 app.add_typer(scan.app, name="scan")
 app.add_typer(aibom.app, name="aibom")
 app.add_typer(risk.app, name="risk")
+app.add_typer(token_cli.app, name="token")
+app.add_typer(users_cli.app, name="user")
+app.add_typer(audit_cli.app, name="audit")
+app.add_typer(alerts.app, name="alerts")
+app.add_typer(rules.app, name="rules")
 app.command()(demo)
 app.command()(serve)
 

@@ -30,6 +30,12 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 PathKey = tuple[str | int, ...]
 
 MAX_CONTENT_BYTES = 8 * 1024 * 1024
+MAX_NESTING = 100
+"""Content files are a few levels deep; a deeper document is a mistake or an attack on the stack."""
+ALIAS_ALLOWANCE = 10_000
+"""Nodes an alias may add beyond one per character of the text: without aliases a document has
+fewer nodes than characters, so this bounds "billion laughs" expansion while leaving room for
+anchors reused as defaults."""
 _PLAIN_TAGS = frozenset({"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"})
 
 
@@ -91,9 +97,24 @@ def parse_yaml(text: str, path: Path) -> LocatedDocument:
     if root is None:
         return doc
     constructor = yaml.SafeLoader("")  # only its scalar constructors are used
+    budget = len(text) + ALIAS_ALLOWANCE
+    built = 0
 
     def build(node: yaml.Node, key: PathKey) -> Any:
+        nonlocal built
         line = node.start_mark.line + 1
+        built += 1
+        if built > budget:
+            raise ContentError(
+                f"aliases expand the document past {budget} nodes; write the values out or use "
+                "fewer nested aliases",
+                path=path,
+                line=line,
+            )
+        if len(key) > MAX_NESTING:
+            raise ContentError(
+                f"values are nested more than {MAX_NESTING} levels deep", path=path, line=line
+            )
         doc.lines[key] = line
         if isinstance(node, yaml.MappingNode | yaml.SequenceNode) and node.tag not in _PLAIN_TAGS:
             # Composing never runs a tag, but an application tag here means the author expected
@@ -102,7 +123,7 @@ def parse_yaml(text: str, path: Path) -> LocatedDocument:
         if isinstance(node, yaml.MappingNode):
             result: dict[Any, Any] = {}
             for key_node, value_node in node.value:
-                name = _scalar(constructor, key_node)
+                name = scalar(key_node)
                 if isinstance(name, list | dict):
                     raise ContentError(
                         "mapping keys must be plain values",
@@ -117,11 +138,16 @@ def parse_yaml(text: str, path: Path) -> LocatedDocument:
             return result
         if isinstance(node, yaml.SequenceNode):
             return [build(child, (*key, index)) for index, child in enumerate(node.value)]
+        return scalar(node)
+
+    def scalar(node: yaml.Node) -> Any:
         try:
             return _scalar(constructor, node)
-        except yaml.YAMLError as exc:
+        except (yaml.YAMLError, ValueError) as exc:  # ValueError: e.g. bad !!binary base64
             problem = getattr(exc, "problem", None) or str(exc)
-            raise ContentError(f"YAML error: {problem}", path=path, line=line) from None
+            raise ContentError(
+                f"YAML error: {problem}", path=path, line=node.start_mark.line + 1
+            ) from None
 
     doc.data = build(root, ())
     return doc

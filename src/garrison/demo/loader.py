@@ -13,6 +13,7 @@ from garrison.catalog import get_catalog, save_catalog
 from garrison.controls.demo import load_demo_control_states
 from garrison.core.content import content_file, load_content_file
 from garrison.demo.estate import discover_sample_estate
+from garrison.identity.demo import ensure_demo_login
 from garrison.inventory.demo import load_demo_assets
 from garrison.risk.demo import assess_demo
 from garrison.store import Store
@@ -64,4 +65,8 @@ def load_demo(
             store, org=organization.key, work_dir=work_dir, estate_dir=estate_dir
         )
     )
+    # Identity: a demo admin with a fresh random password, printed and kept in a 0600 file.
+    login_file = work_dir.parent / "demo-login.txt"
+    user, password = ensure_demo_login(store, login_file)
+    report.steps.append(("sign-in", f"user {user}, password {password} (also in {login_file})"))
     return report

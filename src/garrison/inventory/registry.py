@@ -43,12 +43,25 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, TypeVar, cast
 
+import orjson
 from pydantic import BaseModel, Field, ValidationError
-from sqlalchemy import JSON, ColumnElement, Table, and_, bindparam, delete, or_, select, text
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    Table,
+    Text,
+    and_,
+    bindparam,
+    delete,
+    or_,
+    select,
+    text,
+)
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import Session
 
 from garrison.core.errors import GarrisonError, NotFoundError, StoreError
-from garrison.core.timeutil import utcnow
+from garrison.core.timeutil import ensure_utc, utcnow
 from garrison.inventory.discovery.base import CallFailure, DiscoveryResult
 from garrison.inventory.graph import AssetGraph, build_graph
 from garrison.inventory.identity import natural_key
@@ -1225,6 +1238,73 @@ def search(
         assets = [a for a in assets if risk_level(a, risk) in wanted]
     end = None if chosen.limit is None else chosen.offset + chosen.limit
     return assets[chosen.offset : end]
+
+
+def _utc_text(value: datetime | None) -> str | None:
+    # The text pydantic gives a UTC datetime in JSON mode, so a document equals model_dump's.
+    if value is None:
+        return None
+    return ensure_utc(value).isoformat().replace("+00:00", "Z")
+
+
+def asset_documents(session: Session, *, org: str | None = None) -> list[dict[str, Any]]:
+    """Every asset (of ``org``, or of all organizations) as JSON-ready data, in ``search``'s
+    order: each equals ``AIAsset.model_dump(mode="json")`` of the asset ``search`` returns, and
+    validates back to it.
+
+    For bulk readers (the risk engine assesses 10,000 assets at once): the stored attributes are
+    already validated, so no ``AIAsset`` object is built per asset.
+    """
+    query = select(
+        AssetRow.id,
+        AssetRow.natural_key,
+        AssetRow.registered_at,
+        AssetRow.last_updated,
+        AssetRow.last_seen,
+        AssetRow.stale,
+        AssetRow.stale_since,
+        # As text, decoded by orjson: several times faster than the JSON type's json.loads.
+        sql_cast(AssetRow.attributes, Text).label("attributes"),
+        sql_cast(AssetRow.provenance, Text).label("provenance"),
+    ).order_by(AssetRow.org, AssetRow.name, AssetRow.environment, AssetRow.id)
+    if org is not None:
+        query = query.where(AssetRow.org == org)
+    # Core execution on the session's connection: plain rows, no ORM loading step per row.
+    rows = session.connection().execute(query).all()
+    stale_ids = [row.id for row in rows if row.stale]
+    stale_sources = _stale_sources(session, stale_ids) if stale_ids else {}
+    # Assets registered or seen by one run share their timestamps: format each moment once.
+    moments: dict[datetime | None, str | None] = {}
+
+    def moment(value: datetime | None) -> str | None:
+        text = moments.get(value)
+        if text is None:
+            text = moments[value] = _utc_text(value)
+        return text
+
+    documents = []
+    for row in rows:
+        document = {**_DOCUMENT_DEFAULTS, **orjson.loads(row.attributes)}
+        document.update(
+            id=row.id,
+            natural_key=row.natural_key,
+            registered_at=moment(row.registered_at),
+            last_updated=moment(row.last_updated),
+            last_seen=moment(row.last_seen),
+            stale=row.stale,
+            stale_since=moment(row.stale_since),
+            stale_sources=sorted(stale_sources.get(row.id, ())),
+            provenance={
+                name: {"source": value[0], "confidence": value[1], "at": value[2]}
+                for name, value in orjson.loads(row.provenance).items()
+            },
+        )
+        documents.append(document)
+    return documents
+
+
+_DOCUMENT_DEFAULTS: dict[str, Any] = {"depends_on": []}
+"""Attributes an asset document has that the stored attributes leave out."""
 
 
 def list_dependencies(session: Session, *, org: str | None = None) -> list[Dependency]:

@@ -3,6 +3,12 @@
 Saving is idempotent on ``event_id``: an event already stored is left as it is and reported as a
 duplicate, so clients may retry, files may be re-read and OTLP batches re-sent without counting
 anything twice.
+
+Prompt content (text, documents, tool arguments, and their redacted previews) is sealed with
+AES-256-GCM before it reaches the database whenever a content encryption key is configured: the
+row holds one ``garrison.content.sealed`` value bound to the event id instead of the clear keys.
+The cipher for a database is the one registered for its URL with ``use_content_encryption`` (the
+web app does this), else the one the environment's settings describe (the CLI).
 """
 
 from __future__ import annotations
@@ -12,11 +18,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
+import orjson
 from sqlalchemy import Select, Table, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from garrison.core.crypto import ContentCipher, SealError, cipher_from_settings
+from garrison.core.settings import load_settings
 from garrison.core.timeutil import ensure_utc, utcnow
 from garrison.monitoring.events import EventFinding, IngestSource, SecurityEvent
 from garrison.store.models.monitoring import EventRow, FindingRow
@@ -24,6 +33,71 @@ from garrison.store.models.monitoring import EventRow, FindingRow
 EVENTS: Table = EventRow.__table__  # type: ignore[assignment]
 FINDINGS: Table = FindingRow.__table__  # type: ignore[assignment]
 MAX_LIST_LIMIT = 10_000
+SEALED_KEY = "garrison.content.sealed"
+CONTENT_KEYS = (
+    "garrison.content.text",
+    "garrison.content.documents",
+    "garrison.tool.arguments",
+    "garrison.content.preview",
+    "garrison.content.documents.previews",
+)
+"""The flat keys holding prompt text. Previews are redacted excerpts but still prompt text, so
+they are sealed too when a key is set; digests and lengths stay in clear for queries."""
+
+_ciphers: dict[str, ContentCipher | None] = {}
+
+
+def _url_key(url: str) -> str:
+    return url.strip()
+
+
+def use_content_encryption(database_url: str, cipher: ContentCipher | None) -> None:
+    """Seal content stored in ``database_url`` with ``cipher`` (``None``: store it in clear)."""
+    _ciphers[_url_key(database_url)] = cipher
+
+
+def _cipher(session: Session) -> ContentCipher | None:
+    url = session.get_bind().engine.url.render_as_string(hide_password=False)
+    key = _url_key(url)
+    if key in _ciphers:
+        return _ciphers[key]
+    # Read only when content is actually met, then remembered for this database.
+    cipher = cipher_from_settings(load_settings())
+    _ciphers[key] = cipher
+    return cipher
+
+
+def seal_attributes(
+    attributes: dict[str, Any], *, event_id: str, cipher: ContentCipher | None
+) -> dict[str, Any]:
+    """``attributes`` with the content keys replaced by one sealed value (unchanged without
+    content or cipher)."""
+    content = {k: attributes[k] for k in CONTENT_KEYS if k in attributes}
+    if not content or cipher is None:
+        return attributes
+    kept = {k: v for k, v in attributes.items() if k not in content}
+    kept[SEALED_KEY] = cipher.seal(orjson.dumps(content), bound_to=event_id)
+    return kept
+
+
+def open_attributes(
+    attributes: dict[str, Any], *, event_id: str, cipher: ContentCipher | None
+) -> dict[str, Any]:
+    """The clear attributes of a stored row; ``SealError`` when its content cannot be opened."""
+    sealed = attributes.get(SEALED_KEY)
+    if sealed is None:
+        return attributes
+    if cipher is None:
+        raise SealError(
+            f"event {event_id!r} has encrypted content and no key is configured",
+            hint="set GARRISON_CONTENT_ENCRYPTION_KEY to the key it was stored with",
+        )
+    if not isinstance(sealed, str):
+        raise SealError(f"event {event_id!r}: {SEALED_KEY} is not a sealed value")
+    content = orjson.loads(cipher.open(sealed, bound_to=event_id))
+    opened = {k: v for k, v in attributes.items() if k != SEALED_KEY}
+    opened.update(content)
+    return opened
 
 
 @dataclass(frozen=True)
@@ -67,8 +141,13 @@ class EventFilter:
 
 
 def event_row(
-    event: SecurityEvent, *, source: IngestSource, received_at: datetime
+    event: SecurityEvent,
+    *,
+    source: IngestSource,
+    received_at: datetime,
+    cipher: ContentCipher | None = None,
 ) -> dict[str, Any]:
+    attributes = seal_attributes(event.to_flat(mode="json"), event_id=event.event_id, cipher=cipher)
     return {
         "event_id": event.event_id,
         "org": event.org,
@@ -83,7 +162,7 @@ def event_row(
         "asset_id": event.asset_id,
         "correlation_id": event.correlation_id,
         "source": str(source),
-        "attributes": event.to_flat(mode="json"),
+        "attributes": attributes,
     }
 
 
@@ -136,7 +215,16 @@ def insert_events(
         .on_conflict_do_nothing(index_elements=["event_id"])
         .returning(EVENTS.c.event_id)
     )
-    rows = [event_row(e, source=source, received_at=when) for e in unique]
+    has_content = any(
+        e.content is not None
+        or e.documents is not None
+        or e.tool_arguments is not None
+        or e.content_preview is not None
+        or e.document_previews is not None
+        for e in unique
+    )
+    cipher = _cipher(session) if has_content else None
+    rows = [event_row(e, source=source, received_at=when, cipher=cipher) for e in unique]
     inserted = set(connection.execute(statement, rows).scalars())
     findings = [row for e in unique if e.event_id in inserted for row in finding_rows(e)]
     if findings:
@@ -151,9 +239,12 @@ def save_events(
     return len(insert_events(session, list(events), source=source))
 
 
-def _stored(row: EventRow) -> StoredEvent:
+def _stored(session: Session, row: EventRow) -> StoredEvent:
+    attributes = row.attributes
+    if SEALED_KEY in attributes:
+        attributes = open_attributes(attributes, event_id=row.event_id, cipher=_cipher(session))
     return StoredEvent(
-        event=SecurityEvent.from_flat(row.attributes),
+        event=SecurityEvent.from_flat(attributes),
         source=IngestSource(row.source),
         received_at=row.received_at,
     )
@@ -161,7 +252,7 @@ def _stored(row: EventRow) -> StoredEvent:
 
 def get_event(session: Session, event_id: str) -> StoredEvent | None:
     row = session.get(EventRow, event_id)
-    return None if row is None else _stored(row)
+    return None if row is None else _stored(session, row)
 
 
 def list_events(
@@ -179,7 +270,7 @@ def list_events(
         else (EventRow.timestamp.desc(), EventRow.event_id.desc())
     )
     query = query.order_by(*order).limit(max(0, min(limit, MAX_LIST_LIMIT)))
-    return [_stored(row) for row in session.scalars(query)]
+    return [_stored(session, row) for row in session.scalars(query)]
 
 
 def count_events(session: Session, filters: EventFilter | None = None) -> int:

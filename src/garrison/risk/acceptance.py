@@ -18,6 +18,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from garrison import audit
 from garrison.core.errors import GarrisonError
 from garrison.core.timeutil import ensure_utc, utcnow
 from garrison.risk.config import RiskConfig, load_risk_config
@@ -186,7 +187,11 @@ def accept(
     )
     session.add(row)
     session.flush()
-    return _acceptance(row, AcceptanceStatus.ACTIVE)
+    done = _acceptance(row, AcceptanceStatus.ACTIVE)
+    audit.record(
+        session, approver, "risk.accept", "risk_acceptance", str(row.id), None, done, org=row.org
+    )
+    return done
 
 
 def _acceptance(row: RiskAcceptanceRow, status: AcceptanceStatus) -> Acceptance:

@@ -28,6 +28,7 @@ from garrison.inventory.models import (
     RegulatoryScope,
     ToolPermission,
 )
+from garrison.risk.tables import ScoringTables, build_tables
 
 RISK_FILE = "risk.yaml"
 WEIGHT_TOLERANCE = 1e-9
@@ -302,6 +303,7 @@ class RiskConfig(ContentModel):
     precision: int = Field(default=2, ge=0, le=6)
     """Decimal places of the scores of record; the level is taken from the rounded residual."""
     _digest: str | None = PrivateAttr(default=None)
+    _tables: ScoringTables | None = PrivateAttr(default=None)
 
     @field_validator("levels")
     @classmethod
@@ -329,6 +331,7 @@ class RiskConfig(ContentModel):
         # A copy with changes is another model: it must not inherit the cached digest.
         copy = super().model_copy(update=update, deep=deep)
         copy._digest = None
+        copy._tables = None
         return copy
 
     def digest(self) -> str:
@@ -336,6 +339,13 @@ class RiskConfig(ContentModel):
         if self._digest is None:
             self._digest = config_digest(self.model_dump(mode="json"))
         return self._digest
+
+    def tables(self) -> ScoringTables:
+        """The model as plain lookup tables for the scoring core (built once; the model is
+        frozen)."""
+        if self._tables is None:
+            self._tables = build_tables(self)
+        return self._tables
 
 
 def config_digest(body: Mapping[str, Any]) -> str:

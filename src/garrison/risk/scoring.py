@@ -11,6 +11,13 @@ How a score is built:
   dimension combine the same way, and the result is capped below 1 so no asset is risk-free;
 * residual = Σ score x weight x (1 - effectiveness of that dimension); the level is taken from the
   rounded residual that is shown, so the two never disagree.
+
+One core computes every number: ``explanation_document`` works on plain values (the asset as its
+JSON document, controls as ``PlainControl`` tuples, the model as ``ScoringTables``) and returns the
+explanation as JSON-ready data. ``explain`` validates that document into a ``RiskExplanation``; a
+bulk run (``engine.assess_bulk``) stores it as it is, without building ~40 pydantic objects per
+asset. The per-dimension functions below (``score_data_sensitivity`` …) are thin wrappers for
+callers holding an ``AssetSpec``.
 """
 
 from __future__ import annotations
@@ -19,143 +26,199 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from functools import lru_cache
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
-from garrison.controls.models import ControlCategory, ControlType
+from garrison.controls.models import ControlCategory
 from garrison.inventory.models import AssetSpec, ToolPermission
 from garrison.risk.config import Dimension, RiskConfig
 from garrison.risk.models import (
     AppliedAdjustment,
     CategoryEffect,
-    ControlEffect,
     ControlInput,
-    Factor,
     ProviderOutput,
-    Recommendation,
     RiskExplanation,
 )
-
-_DIMENSIONS = tuple(Dimension)
-"""Iterating the enum class is slow enough to show in a bulk run."""
+from garrison.risk.tables import ScoringTables
 
 Scored = tuple[str, tuple[str, ...], float]
 """(observed value, how the score was built, score)."""
+
+AssetDocument = Mapping[str, Any]
+"""An asset as JSON-ready data: ``AssetSpec.model_dump(mode="json")`` or a stored snapshot."""
+
+Document = dict[str, Any]
+
+_DIMENSIONS = tuple(Dimension)
+_OPERATIONAL = "operational"
+
+
+class PlainControl(NamedTuple):
+    """A ``ControlInput`` as plain values (enum fields as their strings)."""
+
+    id: str
+    name: str
+    type: str
+    category: str
+    weight: float
+    state: str | None
+    owasp: tuple[str, ...]
+
+    @classmethod
+    def of(cls, control: ControlInput) -> PlainControl:
+        return cls(
+            control.id,
+            control.name,
+            control.type.value,
+            control.category.value,
+            control.weight,
+            control.state,
+            control.owasp,
+        )
+
+    def document(self) -> Document:
+        """As ``ControlInput.model_dump(mode="json")``."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "type": self.type,
+            "category": self.category,
+            "weight": self.weight,
+            "state": self.state,
+            "owasp": list(self.owasp),
+        }
+
+    def row(self) -> list[Any]:
+        """As stored in a bulk run's inputs: the values in ``CONTROL_ROW`` order."""
+        return [self.id, self.name, self.type, self.category, self.weight, self.state, self.owasp]
+
+
+PlainAdjustment = tuple[str, float, str, tuple[str, ...]]
+"""(dimension, requested points, explanation, refs)."""
+PlainProvider = tuple[str, tuple[PlainAdjustment, ...]]
+"""(provider name, its adjustments)."""
+
+
+def plain_providers(outputs: Iterable[ProviderOutput]) -> tuple[PlainProvider, ...]:
+    return tuple(
+        (
+            output.provider,
+            tuple((a.dimension.value, a.points, a.explanation, a.refs) for a in output.adjustments),
+        )
+        for output in outputs
+    )
 
 
 def _clamp(value: float, low: float = 0.0, high: float = 100.0) -> float:
     return max(low, min(high, value))
 
 
-# --- the six dimensions ---------------------------------------------------------------------------
+# --- the six dimensions, on plain values ----------------------------------------------------------
 
 
-def score_data_sensitivity(asset: AssetSpec, config: RiskConfig) -> Scored:
-    table = config.dimensions.data_sensitivity
-    if asset.data_classification is None:
-        return "unclassified", (f"unclassified: {table.unclassified:g}",), table.unclassified
-    value = asset.data_classification.value
-    score = table.scores[asset.data_classification]
+def _data_sensitivity(asset: AssetDocument, t: ScoringTables) -> Scored:
+    value = asset.get("data_classification")
+    if value is None:
+        return "unclassified", (f"unclassified: {t.unclassified:g}",), t.unclassified
+    score = t.classification_scores[value]
     return value, (f"{value}: {score:g}",), score
 
 
-def score_deployment_exposure(asset: AssetSpec, config: RiskConfig) -> Scored:
-    table = config.dimensions.deployment_exposure
-    score = table.scores[asset.exposure][asset.environment]
-    value = f"exposure={asset.exposure.value}, environment={asset.environment.value}"
-    return value, (f"{asset.exposure.value} x {asset.environment.value}: {score:g}",), score
+def _deployment_exposure(asset: AssetDocument, t: ScoringTables) -> Scored:
+    exposure = asset.get("exposure") or "unknown"
+    environment = asset.get("environment") or "unknown"
+    score = t.exposure_scores[exposure][environment]
+    value = f"exposure={exposure}, environment={environment}"
+    return value, (f"{exposure} x {environment}: {score:g}",), score
 
 
-def review_age_days(asset: AssetSpec, as_of: date) -> int | None:
-    if asset.last_security_review is None:
+def _review_age(reviewed: date | str | None, as_of: date) -> int | None:
+    if reviewed is None:
         return None
+    day = reviewed if isinstance(reviewed, date) else date.fromisoformat(reviewed)
     # A review dated after as_of (clock skew) counts as fresh rather than negative age.
-    return max(0, (as_of - asset.last_security_review).days)
+    return max(0, (as_of - day).days)
 
 
-def score_model_provenance(asset: AssetSpec, config: RiskConfig, as_of: date) -> Scored:
-    table = config.dimensions.model_provenance
-    provider = (asset.model_provider or "").strip().lower()
-    basis: list[str] = []
-    if asset.is_self_hosted:
+def _model_provenance(asset: AssetDocument, t: ScoringTables, as_of: date) -> Scored:
+    provider = (asset.get("model_provider") or "").strip().lower()
+    self_hosted = bool(asset.get("is_self_hosted", False))
+    if self_hosted:
         # Checked first: a self-hosted copy of a major provider's open weights is the
         # organization's own posture, not the provider's (the seed scored it as the provider).
-        base = table.self_hosted
-        basis.append(f"self-hosted: {base:g}")
+        base = t.self_hosted
+        basis = [f"self-hosted: {base:g}"]
     else:
-        group = next(
-            (name for name, g in table.provider_groups.items() if provider in g.providers), None
-        )
-        if group is not None:
-            base = table.provider_groups[group].score
-            basis.append(f"provider {provider} ({group}): {base:g}")
+        grouped = t.provider_group.get(provider)
+        if grouped is not None:
+            base = grouped[1]
+            basis = [f"provider {provider} ({grouped[0]}): {base:g}"]
         else:
-            base = table.other
-            basis.append(f"provider {provider or 'unknown'} (other): {base:g}")
-    age = review_age_days(asset, as_of)
+            base = t.other_provider
+            basis = [f"provider {provider or 'unknown'} (other): {base:g}"]
+    age = _review_age(asset.get("last_security_review"), as_of)
     if age is None:
-        base += table.review.missing
-        basis.append(f"no security review: {table.review.missing:+g}")
-    elif age > table.review.stale_after_days:
-        base += table.review.stale
-        basis.append(
-            f"review {age} days old (> {table.review.stale_after_days}): {table.review.stale:+g}"
-        )
+        base += t.review_missing
+        basis.append(f"no security review: {t.review_missing:+g}")
+    elif age > t.review_stale_after_days:
+        base += t.review_stale
+        basis.append(f"review {age} days old (> {t.review_stale_after_days}): {t.review_stale:+g}")
     else:
         basis.append(f"review {age} days old: +0")
-    value = f"provider={provider or 'unknown'}, self_hosted={asset.is_self_hosted}, " + (
+    value = f"provider={provider or 'unknown'}, self_hosted={self_hosted}, " + (
         "review=none" if age is None else f"review_age_days={age}"
     )
     return value, tuple(basis), _clamp(base)
 
 
-def score_regulatory_impact(asset: AssetSpec, config: RiskConfig) -> Scored:
-    table = config.dimensions.regulatory_impact
-    if not asset.regulatory_scope:
-        return "none", (f"no regulatory scope: {table.none:g}",), table.none
-    scored = sorted(
-        ((table.scores[s], s.value) for s in asset.regulatory_scope), key=lambda p: (-p[0], p[1])
-    )
+def _regulatory_impact(asset: AssetDocument, t: ScoringTables) -> Scored:
+    scopes = asset.get("regulatory_scope") or ()
+    if not scopes:
+        return "none", (f"no regulatory scope: {t.no_scope:g}",), t.no_scope
+    scored = sorted(((t.scope_scores[s], s) for s in scopes), key=lambda p: (-p[0], p[1]))
     top, top_name = scored[0]
-    extra = (len(scored) - 1) * table.additional_scope
+    extra = (len(scored) - 1) * t.additional_scope
     basis = [f"highest scope {top_name}: {top:g}"]
     if extra:
         basis.append(f"{len(scored) - 1} more scope(s): {extra:+g}")
-    value = ", ".join(s.value for s in asset.regulatory_scope)
-    return value, tuple(basis), _clamp(top + extra)
+    return ", ".join(scopes), tuple(basis), _clamp(top + extra)
 
 
-def permission_points(asset: AssetSpec, config: RiskConfig) -> list[tuple[ToolPermission, float]]:
-    """Each distinct tool permission with the points it adds: full when some tool grants it
-    without human approval, reduced when every tool granting it requires approval."""
-    table = config.dimensions.capability_risk
-    unattended: set[ToolPermission] = set()
-    approved: set[ToolPermission] = set()
-    for tool in asset.tools:
-        (approved if tool.requires_approval else unattended).update(tool.permissions)
+def _permission_points(asset: AssetDocument, t: ScoringTables) -> list[tuple[str, float]]:
+    unattended: set[str] = set()
+    approved: set[str] = set()
+    for tool in asset.get("tools") or ():
+        (approved if tool.get("requires_approval") else unattended).update(
+            tool.get("permissions") or ()
+        )
+    if not unattended and not approved:
+        return []
     points = []
-    for permission in ToolPermission:
+    for permission, full in t.permission_points:
         if permission in unattended:
-            points.append((permission, table.permissions[permission]))
+            points.append((permission, full))
         elif permission in approved:
-            points.append((permission, table.permissions[permission] * table.approval_factor))
+            points.append((permission, full * t.approval_factor))
     return points
 
 
-def score_capability_risk(asset: AssetSpec, config: RiskConfig) -> Scored:
-    table = config.dimensions.capability_risk
-    base = table.asset_types[asset.asset_type]
-    basis = [f"asset type {asset.asset_type.value}: {base:g}"]
+def _capability_risk(asset: AssetDocument, t: ScoringTables) -> Scored:
+    asset_type = asset["asset_type"]
+    base = t.asset_type_scores[asset_type]
+    basis = [f"asset type {asset_type}: {base:g}"]
     total = base
-    for permission, points in permission_points(asset, config):
+    for permission, points in _permission_points(asset, t):
         if points:
-            basis.append(f"tool permission {permission.value}: {points:+g}")
+            basis.append(f"tool permission {permission}: {points:+g}")
             total += points
-    value = f"type={asset.asset_type.value}, tools={len(asset.tools)}"
+    value = f"type={asset_type}, tools={len(asset.get('tools') or ())}"
     return value, tuple(basis), _clamp(total)
 
 
 def _host_matches(url: str, hosts: Iterable[str]) -> str | None:
     # Compare the parsed host, not a substring: "evil.example/huggingface.co" is not Hugging Face.
+    if not url:
+        return None
     candidate = url if "://" in url else f"https://{url}"
     try:
         host = (urlsplit(candidate).hostname or "").lower().rstrip(".")
@@ -167,34 +230,109 @@ def _host_matches(url: str, hosts: Iterable[str]) -> str | None:
     return None
 
 
-def score_supply_chain(asset: AssetSpec, config: RiskConfig) -> Scored:
-    table = config.dimensions.supply_chain
-    total = table.base
-    basis = [f"base: {table.base:g}"]
-    if asset.sbom_available:
-        total += table.sbom_available
-        basis.append(f"SBOM available: {table.sbom_available:+g}")
-    licence = (asset.license_type or "").strip().lower()
-    if licence and licence not in table.unknown_licenses:
-        total += table.known_license
-        basis.append(f"licence {licence}: {table.known_license:+g}")
-    matched = _host_matches(asset.source_url or "", table.untrusted_sources.hosts)
+def _supply_chain(asset: AssetDocument, t: ScoringTables) -> Scored:
+    total = t.supply_base
+    basis = [f"base: {t.supply_base:g}"]
+    sbom = bool(asset.get("sbom_available", False))
+    if sbom:
+        total += t.sbom_available
+        basis.append(f"SBOM available: {t.sbom_available:+g}")
+    licence = (asset.get("license_type") or "").strip().lower()
+    if licence and licence not in t.unknown_licenses:
+        total += t.known_license
+        basis.append(f"licence {licence}: {t.known_license:+g}")
+    matched = _host_matches(asset.get("source_url") or "", t.untrusted_hosts)
     if matched is not None:
-        total += table.untrusted_sources.points
-        basis.append(f"source on {matched}: {table.untrusted_sources.points:+g}")
-    value = f"sbom={asset.sbom_available}, licence={licence or 'unknown'}, source={matched or '-'}"
+        total += t.untrusted_points
+        basis.append(f"source on {matched}: {t.untrusted_points:+g}")
+    value = f"sbom={sbom}, licence={licence or 'unknown'}, source={matched or '-'}"
     return value, tuple(basis), _clamp(total)
 
 
+def _dimension_scores(asset: AssetDocument, t: ScoringTables, as_of: date) -> tuple[Scored, ...]:
+    """In ``Dimension`` order."""
+    return (
+        _data_sensitivity(asset, t),
+        _deployment_exposure(asset, t),
+        _model_provenance(asset, t, as_of),
+        _regulatory_impact(asset, t),
+        _capability_risk(asset, t),
+        _supply_chain(asset, t),
+    )
+
+
+def scoring_facts(asset: AssetDocument) -> tuple[object, ...]:
+    """Every attribute the six dimension functions above read, and nothing else: assets with
+    equal facts score identically on one day, so a bulk run scores each combination once. Keep
+    it next to those functions: a new attribute read there must be added here (a property test
+    checks that assets with equal facts get equal explanations)."""
+    tools = asset.get("tools") or ()
+    return (
+        asset.get("data_classification"),
+        asset.get("exposure"),
+        asset.get("environment"),
+        asset.get("model_provider"),
+        bool(asset.get("is_self_hosted", False)),
+        asset.get("last_security_review"),
+        tuple(asset.get("regulatory_scope") or ()),
+        asset["asset_type"],
+        tuple(
+            (bool(tool.get("requires_approval")), tuple(tool.get("permissions") or ()))
+            for tool in tools
+        ),
+        bool(asset.get("sbom_available", False)),
+        asset.get("license_type"),
+        asset.get("source_url"),
+    )
+
+
+# --- the same, for callers holding an AssetSpec ---------------------------------------------------
+
+
+def _document(asset: AssetSpec) -> Document:
+    return asset.model_dump(mode="json")
+
+
+def score_data_sensitivity(asset: AssetSpec, config: RiskConfig) -> Scored:
+    return _data_sensitivity(_document(asset), config.tables())
+
+
+def score_deployment_exposure(asset: AssetSpec, config: RiskConfig) -> Scored:
+    return _deployment_exposure(_document(asset), config.tables())
+
+
+def review_age_days(asset: AssetSpec, as_of: date) -> int | None:
+    return _review_age(asset.last_security_review, as_of)
+
+
+def score_model_provenance(asset: AssetSpec, config: RiskConfig, as_of: date) -> Scored:
+    return _model_provenance(_document(asset), config.tables(), as_of)
+
+
+def score_regulatory_impact(asset: AssetSpec, config: RiskConfig) -> Scored:
+    return _regulatory_impact(_document(asset), config.tables())
+
+
+def permission_points(asset: AssetSpec, config: RiskConfig) -> list[tuple[ToolPermission, float]]:
+    """Each distinct tool permission with the points it adds: full when some tool grants it
+    without human approval, reduced when every tool granting it requires approval."""
+    return [
+        (ToolPermission(p), points)
+        for p, points in _permission_points(_document(asset), config.tables())
+    ]
+
+
+def score_capability_risk(asset: AssetSpec, config: RiskConfig) -> Scored:
+    return _capability_risk(_document(asset), config.tables())
+
+
+def score_supply_chain(asset: AssetSpec, config: RiskConfig) -> Scored:
+    return _supply_chain(_document(asset), config.tables())
+
+
 def dimension_scores(asset: AssetSpec, config: RiskConfig, as_of: date) -> dict[Dimension, Scored]:
-    return {
-        Dimension.DATA_SENSITIVITY: score_data_sensitivity(asset, config),
-        Dimension.DEPLOYMENT_EXPOSURE: score_deployment_exposure(asset, config),
-        Dimension.MODEL_PROVENANCE: score_model_provenance(asset, config, as_of),
-        Dimension.REGULATORY_IMPACT: score_regulatory_impact(asset, config),
-        Dimension.CAPABILITY_RISK: score_capability_risk(asset, config),
-        Dimension.SUPPLY_CHAIN: score_supply_chain(asset, config),
-    }
+    scored = _dimension_scores(_document(asset), config.tables(), as_of)
+    return dict(zip(_DIMENSIONS, scored, strict=True))
 
 
 # --- controls -------------------------------------------------------------------------------------
@@ -208,41 +346,192 @@ def noisy_or(values: Iterable[float]) -> float:
     return 1.0 - remaining
 
 
+class CategoryRow(NamedTuple):
+    category: str
+    maximum: float
+    controls: tuple[str, ...]
+    combined: float
+    effect: float
+    dimensions: tuple[str, ...]
+
+
+def _category_rows(controls: Iterable[PlainControl], t: ScoringTables) -> list[CategoryRow]:
+    """The operational controls grouped by category, categories in name order."""
+    by_category: dict[str, list[PlainControl]] = {}
+    for control in controls:
+        if control.state == _OPERATIONAL:
+            by_category.setdefault(control.category, []).append(control)
+    rows = []
+    for category in sorted(by_category):
+        members = sorted(by_category[category], key=lambda c: c.id)
+        table = t.categories[category]
+        combined = noisy_or(c.weight for c in members)
+        rows.append(
+            CategoryRow(
+                category,
+                table.maximum,
+                tuple(c.id for c in members),
+                combined,
+                table.maximum * combined,
+                table.dimensions,
+            )
+        )
+    return rows
+
+
+def _raw_effectiveness(
+    effects: Sequence[tuple[float, tuple[str, ...]]], dimensions: Sequence[str]
+) -> tuple[float, ...]:
+    """Per dimension, the uncapped combination of the category effects acting on it."""
+    return tuple(noisy_or(effect for effect, dims in effects if d in dims) for d in dimensions)
+
+
 def category_effects(
     controls: Sequence[ControlInput], config: RiskConfig
 ) -> dict[ControlCategory, CategoryEffect]:
-    table = config.control_effectiveness.categories
-    by_category: dict[ControlCategory, list[ControlInput]] = {}
-    for control in controls:
-        if control.operational:
-            by_category.setdefault(control.category, []).append(control)
-    effects = {}
-    for category in sorted(by_category):
-        members = sorted(by_category[category], key=lambda c: c.id)
-        combined = noisy_or(c.weight for c in members)
-        effects[category] = CategoryEffect(
-            category=category,
-            maximum=table[category].max,
-            controls=tuple(c.id for c in members),
-            combined=combined,
-            effect=table[category].max * combined,
-            dimensions=table[category].dimensions,
-        )
-    return effects
+    rows = _category_rows(map(PlainControl.of, controls), config.tables())
+    return {
+        ControlCategory(row.category): CategoryEffect.model_validate(_category_document(row))
+        for row in rows
+    }
 
 
 def dimension_effectiveness(
     effects: Mapping[ControlCategory, CategoryEffect], cap: float
 ) -> dict[Dimension, tuple[float, bool]]:
     """Per dimension: (capped effectiveness, whether the cap applied)."""
-    result = {}
-    for dimension in _DIMENSIONS:
-        raw = noisy_or(e.effect for e in effects.values() if dimension in e.dimensions)
-        result[dimension] = (min(cap, raw), raw > cap)
-    return result
+    names = tuple(d.value for d in _DIMENSIONS)
+    raw = _raw_effectiveness(
+        [(e.effect, tuple(d.value for d in e.dimensions)) for e in effects.values()], names
+    )
+    return {d: (min(cap, r), r > cap) for d, r in zip(_DIMENSIONS, raw, strict=True)}
+
+
+def _category_document(row: CategoryRow) -> Document:
+    return {
+        "category": row.category,
+        "maximum": row.maximum,
+        "controls": list(row.controls),
+        "combined": row.combined,
+        "effect": row.effect,
+        "dimensions": list(row.dimensions),
+    }
+
+
+@lru_cache(maxsize=16384)
+def _control_effect(control: PlainControl, dimensions: tuple[str, ...]) -> Document:
+    # Shared between assets (a bulk run would otherwise build the same few thousand documents per
+    # run); callers never modify it.
+    return {
+        "id": control.id,
+        "name": control.name,
+        "type": control.type,
+        "category": control.category,
+        "state": control.state,
+        "weight": control.weight,
+        "counts": control.state == _OPERATIONAL,
+        "dimensions": list(dimensions),
+    }
+
+
+class ControlPart(NamedTuple):
+    """Everything that depends on the controls alone: shared by assets of one type whose
+    controls are in the same states."""
+
+    categories: list[Document]
+    effects: dict[str, tuple[float, float]]
+    """Category to (combined weight, effect)."""
+    raw: tuple[float, ...]
+    effectiveness: tuple[float, ...]
+    capped: tuple[bool, ...]
+    controls: list[Document]
+    missing: list[str]
+    candidates: tuple[PlainControl, ...]
+    """The controls that are not operational: what the recommendations choose from."""
+    pairs: tuple[tuple[str, float], ...]
+    """The distinct (category, weight) among the candidates: candidates sharing one change the
+    score identically, so each pair is evaluated once per asset."""
+    pair_of: tuple[int, ...]
+    """Each candidate's index in ``pairs``."""
+    deltas: tuple[tuple[tuple[int, float], ...], ...]
+    """Per pair, (dimension index, change of that dimension's capped effectiveness) for each
+    dimension the pair's category reduces: the residual falls by Σ weighted x change."""
+
+
+def control_part(controls: Sequence[PlainControl], t: ScoringTables) -> ControlPart:
+    """``controls`` sorted by ID."""
+    rows = _category_rows(controls, t)
+    raw = _raw_effectiveness([(r.effect, r.dimensions) for r in rows], t.dimensions)
+    cap = t.cap
+    candidates = tuple(c for c in controls if c.state != _OPERATIONAL)
+    index: dict[tuple[str, float], int] = {}
+    for c in candidates:
+        index.setdefault((c.category, c.weight), len(index))
+    effects = {r.category: (r.combined, r.effect) for r in rows}
+    return ControlPart(
+        categories=[_category_document(r) for r in rows],
+        effects=effects,
+        raw=raw,
+        effectiveness=tuple(min(cap, r) for r in raw),
+        capped=tuple(r > cap for r in raw),
+        controls=[
+            _control_effect(c, t.categories[c.category].dimensions)
+            for c in controls
+            if c.state is not None
+        ],
+        missing=[c.id for c in controls if c.state is None],
+        candidates=candidates,
+        pairs=tuple(index),
+        pair_of=tuple(index[c.category, c.weight] for c in candidates),
+        deltas=tuple(_deltas(category, weight, effects, raw, t) for category, weight in index),
+    )
+
+
+def _deltas(
+    category: str,
+    weight: float,
+    effects: Mapping[str, tuple[float, float]],
+    raw: Sequence[float],
+    t: ScoringTables,
+) -> tuple[tuple[int, float], ...]:
+    """What making one more control of ``category`` with ``weight`` operational changes in each
+    dimension's capped effectiveness (nothing when the category already removes everything)."""
+    combined, old = effects.get(category, (0.0, 0.0))
+    if old >= 1.0:
+        return ()
+    table = t.categories[category]
+    new = table.maximum * noisy_or((combined, weight))
+    cap = t.cap
+    found = []
+    for d in table.dimensions:
+        i = t.dimensions.index(d)
+        changed = 1.0 - (1.0 - raw[i]) * (1.0 - new) / (1.0 - old)
+        found.append((i, min(cap, changed) - min(cap, raw[i])))
+    return tuple(found)
 
 
 # --- adjustments from providers -------------------------------------------------------------------
+
+
+def _adjustments(providers: Sequence[PlainProvider], t: ScoringTables) -> dict[str, list[Document]]:
+    applied: dict[str, list[Document]] = {}
+    totals: dict[str, float] = {}
+    for name, adjustments in providers:
+        for dimension, requested, explanation, refs in adjustments:
+            points = _clamp(requested, -t.max_points, t.max_points)
+            before = totals.get(dimension, 0.0)
+            after = _clamp(before + points, -t.max_total, t.max_total)
+            totals[dimension] = after
+            applied.setdefault(dimension, []).append(
+                {
+                    "provider": name,
+                    "requested": requested,
+                    "applied": after - before,
+                    "explanation": explanation,
+                    "refs": list(refs),
+                }
+            )
+    return applied
 
 
 def apply_adjustments(
@@ -250,99 +539,144 @@ def apply_adjustments(
 ) -> dict[Dimension, list[AppliedAdjustment]]:
     """Clip each adjustment to ``max_points`` and each dimension's total to ``max_total``, in
     provider order, so no other pillar can dominate the score."""
-    bounds = config.providers
-    applied: dict[Dimension, list[AppliedAdjustment]] = {}
-    totals: dict[Dimension, float] = {}
-    for output in outputs:
-        for adjustment in output.adjustments:
-            points = _clamp(adjustment.points, -bounds.max_points, bounds.max_points)
-            before = totals.get(adjustment.dimension, 0.0)
-            after = _clamp(before + points, -bounds.max_total, bounds.max_total)
-            totals[adjustment.dimension] = after
-            applied.setdefault(adjustment.dimension, []).append(
-                AppliedAdjustment(
-                    provider=output.provider,
-                    requested=adjustment.points,
-                    applied=after - before,
-                    explanation=adjustment.explanation,
-                    refs=adjustment.refs,
-                )
-            )
-    return applied
+    applied = _adjustments(plain_providers(outputs), config.tables())
+    return {
+        Dimension(d): [AppliedAdjustment.model_validate(a) for a in found]
+        for d, found in applied.items()
+    }
 
 
 # --- the whole ------------------------------------------------------------------------------------
 
 
-def _residual(
-    weighted: Mapping[Dimension, float], effectiveness: Mapping[Dimension, tuple[float, bool]]
-) -> float:
-    return math.fsum(weighted[d] * (1.0 - effectiveness[d][0]) for d in _DIMENSIONS)
-
-
 def _recommendations(
-    controls: Sequence[ControlInput],
-    effects: Mapping[ControlCategory, CategoryEffect],
-    weighted: Mapping[Dimension, float],
-    current: float,
-    config: RiskConfig,
-) -> tuple[Recommendation, ...]:
-    cap = config.control_effectiveness.cap
-    table = config.control_effectiveness.categories
-    total = math.fsum(weighted.values())
-    shares = {d: (weighted[d] / total if total else 0.0) for d in _DIMENSIONS}
-    raw = {
-        d: noisy_or(e.effect for e in effects.values() if d in e.dimensions) for d in _DIMENSIONS
-    }
-    # Controls of one category and weight change the score identically: compute each pair once.
-    memo: dict[tuple[ControlCategory, float], float] = {}
-
-    def residual_with(category: ControlCategory, weight: float) -> float:
-        key = (category, weight)
-        if key not in memo:
-            existing = effects.get(category)
-            old = 0.0 if existing is None else existing.effect
-            combined = 0.0 if existing is None else existing.combined
-            new = table[category].max * noisy_or((combined, weight))
-            after = current
-            if old < 1.0:
-                for d in table[category].dimensions:
-                    changed = 1.0 - (1.0 - raw[d]) * (1.0 - new) / (1.0 - old)
-                    after -= weighted[d] * (min(cap, changed) - min(cap, raw[d]))
-            memo[key] = after
-        return memo[key]
-
-    candidates = []
-    for control in controls:
-        if not control.operational:
-            after = residual_with(control.category, control.weight)
-            if current - after > 1e-12:
-                candidates.append((current - after, control.id, after, control))
-    candidates.sort(key=lambda c: (-c[0], c[1]))
+    part: ControlPart, weighted: Sequence[float], current: float, t: ScoringTables
+) -> list[Document]:
+    if not part.candidates:
+        return []
+    reductions = []
+    for deltas in part.deltas:
+        after = current
+        for i, delta in deltas:
+            after -= weighted[i] * delta
+        reductions.append((current - after, after))
+    # Largest reduction first, ties by control ID (candidates are in ID order and the sort is
+    # stable); only changes that lower the residual.
+    pair_of = part.pair_of
+    lowered = [n for n, pair in enumerate(pair_of) if reductions[pair][0] > 1e-12]
+    if not lowered:
+        return []
+    order = [-reductions[pair][0] for pair in pair_of]
+    ranked = sorted(lowered, key=order.__getitem__)
+    total = math.fsum(weighted)
+    shares = {d: (w / total if total else 0.0) for d, w in zip(t.dimensions, weighted, strict=True)}
     found = []
-    for reduction, _, after, control in candidates[: config.recommendations.limit]:
-        dims = table[control.category].dimensions
+    for n in ranked[: t.recommendation_limit]:
+        control = part.candidates[n]
+        reduction, after = reductions[part.pair_of[n]]
+        dims = t.categories[control.category].dimensions
         top = max(dims, key=lambda d: shares[d])
         found.append(
-            Recommendation(
-                control_id=control.id,
-                name=control.name,
-                type=control.type,
-                category=control.category,
-                state=control.state or "missing",
-                dimensions=dims,
-                expected_reduction=reduction,
-                expected_residual=after,
-                owasp=control.owasp,
-                reason=(
+            {
+                "control_id": control.id,
+                "name": control.name,
+                "type": control.type,
+                "category": control.category,
+                "state": control.state or "missing",
+                "dimensions": list(dims),
+                "expected_reduction": reduction,
+                "expected_residual": after,
+                "owasp": list(control.owasp),
+                "reason": (
                     f"{'make operational' if control.state else 'deploy'} this "
-                    f"{control.category.value} control: it reduces "
-                    f"{', '.join(d.value for d in dims)} "
-                    f"({top.value} is {shares[top] * 100:.1f} % of inherent risk)"
+                    f"{control.category} control: it reduces {', '.join(dims)} "
+                    f"({top} is {shares[top] * 100:.1f} % of inherent risk)"
                 ),
-            )
+            }
         )
-    return tuple(found)
+    return found
+
+
+def explanation_document(
+    asset: AssetDocument,
+    controls: Sequence[PlainControl] | ControlPart,
+    tables: ScoringTables,
+    *,
+    as_of: date,
+    asset_id: str,
+    providers: Sequence[PlainProvider] = (),
+) -> Document:
+    """The explanation of one score as JSON-ready data (``RiskExplanation``'s fields).
+
+    ``controls`` are the applicable controls with their states, or their ``control_part`` when
+    the caller shares it between assets."""
+    t = tables
+    part = (
+        controls
+        if isinstance(controls, ControlPart)
+        else control_part(sorted(controls, key=lambda c: c.id), t)
+    )
+    scored = _dimension_scores(asset, t, as_of)
+    adjustments = _adjustments(providers, t) if providers else {}
+    finals = []
+    weighted = []
+    for dimension, (_, _, base), weight in zip(t.dimensions, scored, t.weights, strict=True):
+        moved = adjustments.get(dimension)
+        final = _clamp(base + math.fsum(a["applied"] for a in moved)) if moved else _clamp(base)
+        finals.append(final)
+        weighted.append(final * weight)
+    inherent = math.fsum(weighted)
+    effectiveness = part.effectiveness
+    residual = math.fsum(w * (1.0 - e) for w, e in zip(weighted, effectiveness, strict=True))
+
+    factors = [
+        {
+            "dimension": dimension,
+            "value": value,
+            "basis": basis,
+            "base_score": base,
+            "adjustments": adjustments.get(dimension, []),
+            "score": final,
+            "weight": weight,
+            "weighted": points,
+            "share": (points / inherent * 100.0) if inherent else 0.0,
+            "effectiveness": eff,
+            "capped": capped,
+            "residual": points * (1.0 - eff),
+        }
+        for dimension, (value, basis, base), final, weight, points, eff, capped in zip(
+            t.dimensions,
+            scored,
+            finals,
+            t.weights,
+            weighted,
+            effectiveness,
+            part.capped,
+            strict=True,
+        )
+    ]
+    shown_residual = round(residual, t.precision)
+    level = t.level_for(shown_residual)
+    return {
+        "asset_id": asset_id,
+        "asset_name": asset["name"],
+        "asset_type": asset["asset_type"],
+        "as_of": as_of.isoformat(),
+        "inherent": round(inherent, t.precision),
+        "residual": shown_residual,
+        "effectiveness": (1.0 - residual / inherent) if inherent else 0.0,
+        "level": level.name,
+        "within_appetite": level.within_appetite,
+        "cap": t.cap,
+        "factors": factors,
+        "categories": part.categories,
+        "controls": part.controls,
+        "missing": part.missing,
+        "recommendations": _recommendations(part, weighted, residual, t),
+        "providers": [name for name, _ in providers],
+        "config_digest": t.digest,
+        "precision": t.precision,
+    }
 
 
 def explain(
@@ -355,100 +689,15 @@ def explain(
     providers: Sequence[ProviderOutput] = (),
 ) -> RiskExplanation:
     """Score ``asset`` (its applicable ``controls`` and the providers' outputs) under ``config``."""
-    controls = sorted(controls, key=lambda c: c.id)
-    scored = dimension_scores(asset, config, as_of)
-    adjustments = apply_adjustments(providers, config)
-    weights = config.dimensions.weights()
-    cap = config.control_effectiveness.cap
-    effects = category_effects(controls, config)
-    effectiveness = dimension_effectiveness(effects, cap)
-
-    final: dict[Dimension, float] = {}
-    weighted: dict[Dimension, float] = {}
-    for dimension in _DIMENSIONS:
-        base = scored[dimension][2]
-        moved = math.fsum(a.applied for a in adjustments.get(dimension, ()))
-        final[dimension] = _clamp(base + moved)
-        weighted[dimension] = final[dimension] * weights[dimension]
-    inherent = math.fsum(weighted.values())
-    residual = _residual(weighted, effectiveness)
-
-    factors = []
-    for dimension in _DIMENSIONS:
-        value, basis, base = scored[dimension]
-        eff, capped = effectiveness[dimension]
-        factors.append(
-            Factor(
-                dimension=dimension,
-                value=value,
-                basis=basis,
-                base_score=base,
-                adjustments=tuple(adjustments.get(dimension, ())),
-                score=final[dimension],
-                weight=weights[dimension],
-                weighted=weighted[dimension],
-                share=(weighted[dimension] / inherent * 100.0) if inherent else 0.0,
-                effectiveness=eff,
-                capped=capped,
-                residual=weighted[dimension] * (1.0 - eff),
-            )
-        )
-
-    table = config.control_effectiveness.categories
-    control_effects = tuple(
-        _control_effect(
-            c.id, c.name, c.type, c.category, c.state, c.weight, table[c.category].dimensions
-        )
-        for c in controls
-        if c.state is not None
-    )
-    shown_inherent = round(inherent, config.precision)
-    shown_residual = round(residual, config.precision)
-    level = config.level_for(shown_residual)
-    return RiskExplanation(
-        asset_id=asset_id,
-        asset_name=asset.name,
-        asset_type=asset.asset_type.value,
+    document = explanation_document(
+        _document(asset),
+        [PlainControl.of(c) for c in controls],
+        config.tables(),
         as_of=as_of,
-        inherent=shown_inherent,
-        residual=shown_residual,
-        effectiveness=(1.0 - residual / inherent) if inherent else 0.0,
-        level=level.name,
-        within_appetite=level.within_appetite,
-        cap=cap,
-        factors=tuple(factors),
-        categories=tuple(effects.values()),
-        controls=control_effects,
-        missing=tuple(c.id for c in controls if c.state is None),
-        recommendations=_recommendations(controls, effects, weighted, residual, config),
-        providers=tuple(o.provider for o in providers),
-        config_digest=config.digest(),
-        precision=config.precision,
+        asset_id=asset_id,
+        providers=plain_providers(providers),
     )
-
-
-@lru_cache(maxsize=8192)
-def _control_effect(  # noqa: PLR0917 - the cache key is every field
-    control_id: str,
-    name: str,
-    type_: ControlType,
-    category: ControlCategory,
-    state: str,
-    weight: float,
-    dimensions: tuple[Dimension, ...],
-) -> ControlEffect:
-    # Built unvalidated (every field comes from already-validated inputs) and shared: effects are
-    # frozen, and a bulk run would otherwise build the same few thousand objects per asset.
-    return ControlEffect.model_construct(
-        id=control_id,
-        name=name,
-        type=type_,
-        category=category,
-        state=state,
-        weight=weight,
-        counts=state == "operational",
-        dimensions=dimensions,
-    )
+    return RiskExplanation.model_validate(document)
 
 
 def rounded_shares(shares: Sequence[float], digits: int = 2) -> list[float]:

@@ -6,6 +6,7 @@ from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from garrison import audit
 from garrison.core.content import ContentModel
 from garrison.store.models import OrganizationRow
 
@@ -17,10 +18,14 @@ class Organization(ContentModel):
     description: str = ""
 
 
-def upsert_organization(session: Session, organization: Organization) -> bool:
-    """Create or update ``organization``; True when something changed."""
+def upsert_organization(
+    session: Session, organization: Organization, *, actor: str = "system"
+) -> bool:
+    """Create or update ``organization``; True when something changed (and audited)."""
     row = session.get(OrganizationRow, organization.key)
+    after = organization.model_dump(mode="json")
     if row is None:
+        audit.record(session, actor, "org.create", "organization", organization.key, None, after)
         session.add(
             OrganizationRow(
                 key=organization.key,
@@ -31,6 +36,8 @@ def upsert_organization(session: Session, organization: Organization) -> bool:
         return True
     if (row.name, row.description) == (organization.name, organization.description):
         return False
+    before = {"key": row.key, "name": row.name, "description": row.description}
+    audit.record(session, actor, "org.update", "organization", row.key, before, after)
     row.name = organization.name
     row.description = organization.description
     return True

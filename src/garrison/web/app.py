@@ -11,20 +11,26 @@ from fastapi.concurrency import run_in_threadpool
 from garrison import __version__
 from garrison.catalog import Catalog, get_catalog
 from garrison.core.settings import Settings, load_settings
+from garrison.identity import AuthSettings, load_auth_settings
 from garrison.store import Store, open_store
-from garrison.web import assets
+from garrison.web import assets, live, security
+from garrison.web.api import alerts as alerts_api
 from garrison.web.api import assets as assets_api
 from garrison.web.api import catalog as catalog_api
 from garrison.web.api import controls as controls_api
 from garrison.web.api import events as events_api
 from garrison.web.api import health
+from garrison.web.api import metrics as metrics_api
 from garrison.web.api import otlp as otlp_api
 from garrison.web.api import risk as risk_api
 from garrison.web.errors import register_error_handlers
+from garrison.web.hardening import install_hardening
+from garrison.web.pages import alerts as alerts_pages
 from garrison.web.pages import catalog as catalog_pages
 from garrison.web.pages import controls as controls_pages
 from garrison.web.pages import home
 from garrison.web.pages import inventory as inventory_pages
+from garrison.web.pages import login as login_pages
 from garrison.web.pages import risk as risk_pages
 
 DESCRIPTION = (
@@ -38,6 +44,7 @@ def create_app(
     *,
     store: Store | None = None,
     catalog: Catalog | None = None,
+    auth_settings: AuthSettings | None = None,
 ) -> FastAPI:
     """The app for ``settings``; it opens (and upgrades) the store at startup unless given one.
 
@@ -49,13 +56,15 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if store is not None:
-            yield
+            async with live.running(app, store, chosen):
+                yield
             return
         # Opening may run migrations: keep that off the event loop.
         opened = await run_in_threadpool(open_store, chosen.database_url)
         app.state.store = opened
         try:
-            yield
+            async with live.running(app, opened, chosen):
+                yield
         finally:
             app.state.store = None
             await run_in_threadpool(opened.dispose)
@@ -73,6 +82,9 @@ def create_app(
     app.state.store = store
     app.state.catalog = catalog if catalog is not None else get_catalog()
     register_error_handlers(app)
+    # identity: every route included below is behind the sign-in gate (fail closed)
+    security.install(app, auth_settings if auth_settings is not None else load_auth_settings())
+    app.include_router(login_pages.router)
     for router in (health.router, catalog_api.router, home.router, catalog_pages.router):
         app.include_router(router)
     for router in (inventory_pages.router, risk_pages.router, controls_pages.router):
@@ -82,6 +94,11 @@ def create_app(
     app.include_router(otlp_api.router)
     app.include_router(assets_api.router)
     app.include_router(risk_api.router)
+    app.include_router(alerts_api.router)
+    app.include_router(alerts_pages.router)
+    app.include_router(metrics_api.router)
     app.include_router(assets.router)
     app.mount("/static", assets.static_files(), name="static")
+    # hardening: body limits, timeouts, security headers, content encryption (hardening issue)
+    install_hardening(app, chosen)
     return app

@@ -23,6 +23,19 @@ STARTUP_TIMEOUT_S = 15.0
 SHUTDOWN_TIMEOUT_S = 10.0
 
 
+MAX_INCOMPLETE_EVENT_BYTES = 64 * 1024
+"""Largest request line plus headers h11 buffers: a client trickling endless headers is cut off."""
+
+
+def connection_limits(settings: Settings) -> dict[str, int]:
+    """uvicorn's connection-level limits (body limits and handler timeouts are in hardening)."""
+    return {
+        "timeout_keep_alive": settings.server_timeout_keep_alive,
+        "limit_concurrency": settings.server_limit_concurrency,
+        "h11_max_incomplete_event_size": MAX_INCOMPLETE_EVENT_BYTES,
+    }
+
+
 def serve(settings: Settings, *, host: str | None = None, port: int | None = None) -> None:
     """Serve the API and dashboard until interrupted."""
     uvicorn.run(
@@ -30,6 +43,9 @@ def serve(settings: Settings, *, host: str | None = None, port: int | None = Non
         host=host if host is not None else settings.host,
         port=port if port is not None else settings.port,
         log_level=settings.log_level.lower(),
+        # No Server header: it only tells an attacker which version to look up.
+        server_header=False,
+        **connection_limits(settings),  # type: ignore[arg-type]
     )
 
 
@@ -114,7 +130,14 @@ def run_in_thread(
     sock = _bind(host, port)
     bound_host, bound_port = sock.getsockname()[:2]
     watch = _StartupWatch(app)
-    server = uvicorn.Server(uvicorn.Config(watch, log_level=log_level, lifespan="on"))
+    config = uvicorn.Config(
+        watch,
+        log_level=log_level,
+        lifespan="on",
+        server_header=False,
+        h11_max_incomplete_event_size=MAX_INCOMPLETE_EVENT_BYTES,
+    )
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=_run, args=(server, sock), name="garrison-web", daemon=True)
     thread.start()
     try:

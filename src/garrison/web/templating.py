@@ -18,6 +18,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
 from garrison import __version__
+from garrison.web.assets import plotly_style_guards
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class NavLink:
 NAV = (
     NavLink("Assets", "/assets"),
     NavLink("Risk", "/risk"),
+    NavLink("Alerts", "/alerts"),
     NavLink("Coverage", "/controls/coverage"),
     NavLink("Catalog", "/catalog"),
 )
@@ -89,6 +91,7 @@ def _environment() -> jinja2.Environment:
         risk_url=risk_url,
         framework_url=framework_url,
         external_url=external_url,
+        plotly_style_guards=plotly_style_guards,
     )
     return env
 

@@ -7,6 +7,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from garrison.identity import Scope
+from tests.web.auth import bearer, issue_token
 from tests.web.demo import DemoSite, serve_demo
 
 
@@ -18,5 +20,6 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoSite]:
 
 @pytest.fixture(scope="module")
 def demo_http(demo: DemoSite) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=demo.url, timeout=30.0) as client:
+    headers = bearer(issue_token(demo.store, (Scope.ADMIN,)))
+    with httpx.Client(base_url=demo.url, timeout=30.0, headers=headers) as client:
         yield client

@@ -51,7 +51,7 @@ def test_every_nav_link_leads_to_a_page(demo_http: httpx.Client) -> None:
     nav = html.split('aria-label="Pillars"', 1)[1].split("</nav>", 1)[0]
 
     hrefs = links(nav)
-    assert hrefs == ["/assets", "/risk", "/controls/coverage", "/catalog"]
+    assert hrefs == ["/assets", "/risk", "/alerts", "/controls/coverage", "/catalog"]
     for href in hrefs:
         assert page(demo_http, href).status_code == 200, href
 

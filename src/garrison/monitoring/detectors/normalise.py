@@ -198,7 +198,8 @@ MAX_MIXED_COUNT = 1000
 def _count_mixed_script(composed: str) -> int:
     _, _, _, mixed = _run_finders()
     count = 0
-    for _ in mixed.finditer(composed):
+    # Over UTF-8 bytes: only the number of matches is needed, never a character offset.
+    for _ in mixed.finditer(composed.encode("utf-8")):
         count += 1
         if count >= MAX_MIXED_COUNT:
             break
@@ -274,7 +275,7 @@ def _normalise_unicode(original: str, invalid_utf8: bool) -> tuple[NormalisedTex
         codes = _codes(original)
     stripped = original
     invisible: dict[str, int] = {}
-    classes = _class_ids()[np.minimum(codes, _CLASS_LIMIT)]
+    classes = _class_ids().take(codes, mode="clip")
     hidden = classes != 0
     if hidden.any():
         codes = codes[~hidden]
@@ -357,7 +358,7 @@ def strip_invisible(text: str) -> str:
         codes = _codes(text)
     except UnicodeEncodeError:
         return text.translate(_strip_table())
-    hidden = _class_ids()[np.minimum(codes, _CLASS_LIMIT)] != 0
+    hidden = _class_ids().take(codes, mode="clip") != 0
     return _from_codes(codes[~hidden]) if hidden.any() else text
 
 
@@ -374,8 +375,9 @@ def fold_confusables(text: str) -> str:
 
 def _fold_codes(text: str, codes: npt.NDArray[np.uint32]) -> tuple[str, int]:
     """``text`` (whose code points are ``codes``) folded, and how many characters changed."""
-    deltas = _fold_deltas()
-    shift = deltas[np.minimum(codes, len(deltas) - 1)]
+    # ``take`` with ``clip`` maps every code point above the table to its last entry (0) in the
+    # same pass as the gather: one numpy call instead of ``minimum`` and an index.
+    shift = _fold_deltas().take(codes, mode="clip")
     changed = int(np.count_nonzero(shift))
     if not changed:
         return text, 0

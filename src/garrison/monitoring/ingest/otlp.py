@@ -144,11 +144,22 @@ def attributes(items: Any, depth: int = 0) -> dict[str, Any]:
     return out
 
 
+# Timestamps Python's datetime can hold: nanoseconds since 1970 up to the end of year 9999.
+_MAX_UNIX_NANOS = 253_402_300_799 * 10**9
+
+
 def _time(raw: Any) -> datetime | None:
     nanos = _int(raw)
     if not nanos:
         return None
+    if not 0 < nanos <= _MAX_UNIX_NANOS:
+        raise OtlpError(f"timestamp {nanos} ns is outside 1970-01-01 .. 9999-12-31")
     return datetime.fromtimestamp(nanos / 1e9, UTC)
+
+
+def _resource_attributes(container: Mapping[str, Any]) -> dict[str, Any]:
+    resource = container.get("resource")
+    return attributes(resource.get("attributes")) if isinstance(resource, Mapping) else {}
 
 
 def _hex_id(raw: Any) -> str | None:
@@ -619,7 +630,7 @@ def traces_to_submissions(payload: Any) -> Conversion:
         raise OtlpError("expected an object with resourceSpans (OTLP JSON traces)")
     out = Conversion()
     for resource_spans in _iter(payload, "resourceSpans"):
-        resource = attributes((resource_spans.get("resource") or {}).get("attributes"))
+        resource = _resource_attributes(resource_spans)
         for scope in _iter(resource_spans, "scopeSpans"):
             for raw in _iter(scope, "spans"):
                 number = out.items
@@ -641,7 +652,7 @@ def logs_to_submissions(payload: Any) -> Conversion:
         raise OtlpError("expected an object with resourceLogs (OTLP JSON logs)")
     out = Conversion()
     for resource_logs in _iter(payload, "resourceLogs"):
-        resource = attributes((resource_logs.get("resource") or {}).get("attributes"))
+        resource = _resource_attributes(resource_logs)
         for scope in _iter(resource_logs, "scopeLogs"):
             for record in _iter(scope, "logRecords"):
                 number = out.items

@@ -8,15 +8,18 @@ chunks, so a failure late in a large upload never takes back what was already ac
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import orjson
 from sqlalchemy.exc import SQLAlchemyError
 
+from garrison.monitoring import metrics
 from garrison.monitoring.content import ContentPolicy, Scanner, default_scanner
 from garrison.monitoring.events import (
+    EventCategory,
     EventValidationError,
     FieldError,
     IngestSource,
@@ -30,8 +33,12 @@ from garrison.store import Store
 log = logging.getLogger(__name__)
 
 Status = Literal["accepted", "duplicate", "rejected"]
+
+EventObserver = Callable[[Sequence[SecurityEvent]], object]
+"""Called with each chunk's newly stored events: the live rules (``monitoring.live``)."""
 DEFAULT_CHUNK = 500
 EVENT_ID_KEY = "garrison.event.id"
+_BLOCK_CATEGORIES = frozenset({EventCategory.GUARDRAIL_BLOCK, EventCategory.OUTPUT_FILTER_BLOCK})
 
 
 @dataclass(frozen=True)
@@ -134,8 +141,10 @@ class IngestPipeline:
         scanner: Scanner | None = None,
         context_for: ContextFactory = default_context,
         chunk_size: int = DEFAULT_CHUNK,
+        observer: EventObserver | None = None,
     ) -> None:
         self.store = store
+        self.observer = observer
         self.policy = policy
         self.scanner = scanner if scanner is not None else default_scanner()
         self.context_for = context_for
@@ -156,6 +165,7 @@ class IngestPipeline:
         return self.ingest((Submission(i, event) for i, event in enumerate(events)), source=source)
 
     def _ingest_chunk(self, chunk: list[Submission], source: IngestSource) -> IngestReport:
+        started = time.perf_counter()
         results: dict[int, ItemReport] = {}
         ready: list[tuple[Submission, SecurityEvent]] = []
         for submission in chunk:
@@ -165,7 +175,27 @@ class IngestPipeline:
                 continue
             ready.append((submission, self.prepare(checked)))
         results.update(self._store(ready, source))
-        return IngestReport([results[s.index] for s in chunk])
+        report = IngestReport([results[s.index] for s in chunk])
+        _count(report, ready, source)
+        if self.observer is not None:
+            self._observe(report, ready)
+        metrics.PIPELINE_LATENCY.labels("ingest").observe(time.perf_counter() - started)
+        return report
+
+    def _observe(self, report: IngestReport, ready: list[tuple[Submission, SecurityEvent]]) -> None:
+        """Hand the newly stored events (not duplicates) to the observer, in submission order."""
+        assert self.observer is not None
+        accepted = {item.event_id for item in report.items if item.status == "accepted"}
+        stored = [event for _, event in ready if event.event_id in accepted]
+        if not stored:
+            return
+        try:
+            self.observer(stored)
+        except Exception:
+            # The events are stored and the client is told so; a rule or alerting failure must
+            # not turn that into an error the client would retry. It is logged and counted.
+            log.exception("live detection failed on %d stored events", len(stored))
+            metrics.EVENTS_DROPPED.labels(stage="rules", reason="error").inc(len(stored))
 
     def _store(
         self, ready: list[tuple[Submission, SecurityEvent]], source: IngestSource
@@ -191,6 +221,25 @@ class IngestPipeline:
                     pair[0], [FieldError("", f"could not be stored: {reason}")], pair[1].event_id
                 )
         return results
+
+
+def _count(
+    report: IngestReport, ready: list[tuple[Submission, SecurityEvent]], source: IngestSource
+) -> None:
+    """Feed the Prometheus counters from one chunk's outcome: accepted events by type and
+    category, guardrail blocks by layer, and what was refused and why."""
+    accepted = {item.event_id for item in report.items if item.status == "accepted"}
+    for _, event in ready:
+        if event.event_id not in accepted:
+            continue
+        category = event.category.value if event.category is not None else "none"
+        metrics.EVENTS.labels(event.event_type.value, category).inc()
+        if event.category in _BLOCK_CATEGORIES:
+            metrics.GUARDRAIL_BLOCKS.labels(event.guardrail_layer or "unknown").inc()
+    for status in ("rejected", "duplicate"):
+        if n := report.count(status):
+            reason = "invalid" if status == "rejected" else status
+            metrics.EVENTS_REJECTED.labels(source.value, reason).inc(n)
 
 
 def _outcomes(

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field, ValidationError
 
+from garrison import audit
 from garrison.inventory import (
     AIAsset,
     AssetDetail,
@@ -49,11 +50,11 @@ from garrison.inventory.query import MAX_LIMIT
 from garrison.inventory.registry import MANUAL_SOURCE, validation_message
 from garrison.store import Store
 from garrison.web.deps import StoreDep
+from garrison.web.security import PrincipalDep, require_visible, scoped_org
 
 router = APIRouter(prefix="/api/v1/assets", tags=["assets"])
 
 MAX_IMPORT_ROWS = 50_000
-API_ACTOR = "api"
 
 
 class AssetList(BaseModel):
@@ -72,7 +73,11 @@ class AssetEdit(BaseModel):
         description="Attribute name → new value (null clears). `depends_on` replaces the "
         "manually declared dependencies."
     )
-    actor: str = Field(min_length=1, max_length=200, description="Who makes the change.")
+    actor: str | None = Field(
+        default=None,
+        max_length=200,
+        description="Ignored: the change is recorded as the authenticated caller.",
+    )
 
 
 class ImportRequest(BaseModel):
@@ -102,6 +107,7 @@ class ImportResult(BaseModel):
 def list_assets(
     *,
     store: StoreDep,
+    principal: PrincipalDep,
     org: str | None = None,
     asset_type: Annotated[list[AssetType] | None, Query(alias="type")] = None,
     env: Annotated[list[Environment] | None, Query()] = None,
@@ -119,7 +125,7 @@ def list_assets(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> AssetList:
     filters = AssetFilter(
-        org=org,
+        org=scoped_org(principal, org),
         asset_types=tuple(asset_type or ()),
         environments=tuple(env or ()),
         providers=tuple(provider or ()),
@@ -143,11 +149,12 @@ def list_assets(
 @router.get("/graph", response_model=GraphView, summary="The dependency graph (JSON)")
 def graph_json(
     store: StoreDep,
+    principal: PrincipalDep,
     asset: str | None = Query(default=None, description="Centre on this asset (ID or name)."),
     org: str | None = None,
     direction: Direction = "both",
 ) -> GraphView:
-    chosen, root = _graph(store, asset, org, direction)
+    chosen, root = _graph(store, asset, scoped_org(principal, org), direction)
     return to_view(chosen, root=root, direction=direction)
 
 
@@ -159,11 +166,12 @@ def graph_json(
 )
 def graph_dot(
     store: StoreDep,
+    principal: PrincipalDep,
     asset: str | None = None,
     org: str | None = None,
     direction: Direction = "both",
 ) -> PlainTextResponse:
-    chosen, root = _graph(store, asset, org, direction)
+    chosen, root = _graph(store, asset, scoped_org(principal, org), direction)
     text = to_dot(chosen, highlight=() if root is None else (root,))
     return PlainTextResponse(text, media_type="text/vnd.graphviz")
 
@@ -181,18 +189,27 @@ def _graph(
 
 @router.get("/gaps", response_model=GapReport, summary="The compliance gap report")
 def gaps(
-    request: Request, store: StoreDep, org: str | None = None, as_of: date | None = None
+    request: Request,
+    store: StoreDep,
+    principal: PrincipalDep,
+    org: str | None = None,
+    as_of: date | None = None,
 ) -> GapReport:
     content_dir = getattr(request.app.state.settings, "content_dir", None)
+    org = scoped_org(principal, org)
     with store.session() as session:
         return compliance_gap_report(session, org=org, as_of=as_of, content_dir=content_dir)
 
 
 @router.post("/import", response_model=ImportResult, summary="Register many assets")
-def import_many(body: ImportRequest, store: StoreDep) -> ImportResult:
+def import_many(body: ImportRequest, store: StoreDep, principal: PrincipalDep) -> ImportResult:
     rows: list[ParsedRow] = []
+    default_org = scoped_org(principal, body.org)
     for index, given in enumerate(body.assets):
-        values = given if body.org is None else {"org": body.org, **given}
+        values = given if default_org is None else {"org": default_org, **given}
+        if not principal.can_see(values.get("org")):
+            rows.append(ParsedRow(None, index, error=f"{principal.actor} may not write this org"))
+            continue
         try:
             rows.append(ParsedRow(None, index, spec=AssetSpec.model_validate(values)))
         except ValidationError as exc:
@@ -212,9 +229,11 @@ def import_many(body: ImportRequest, store: StoreDep) -> ImportResult:
 
 
 @router.get("/{asset_id}", response_model=AssetDetail, summary="One asset, with its history")
-def get_one(asset_id: str, store: StoreDep) -> AssetDetail:
+def get_one(asset_id: str, store: StoreDep, principal: PrincipalDep) -> AssetDetail:
     with store.session() as session:
-        return get_asset_detail(session, asset_id)
+        detail = get_asset_detail(session, asset_id)
+    require_visible(principal, detail.asset.org, f"asset {asset_id!r}")
+    return detail
 
 
 @router.post(
@@ -224,24 +243,39 @@ def get_one(asset_id: str, store: StoreDep) -> AssetDetail:
     summary="Register an asset (upsert on its natural key)",
     responses={200: {"description": "The asset existed: updated or unchanged."}},
 )
-def create(spec: AssetSpec, store: StoreDep, response: Response) -> WriteResult:
+def create(
+    spec: AssetSpec, store: StoreDep, response: Response, principal: PrincipalDep
+) -> WriteResult:
+    scoped_org(principal, spec.org)
     with store.session() as session:
         outcome = register(
             session,
             spec,
             source=MANUAL_SOURCE,
             evidence=[Evidence(location="api:POST /api/v1/assets", confidence=Confidence.DECLARED)],
-            actor=API_ACTOR,
+            actor=principal.actor,
         )
         asset = get_asset(session, outcome.asset_id)
+        if outcome.action != "unchanged":
+            audit.record(
+                session, principal.actor, f"asset.{outcome.action}", "asset", asset.id,
+                None, [c.model_dump(mode="json") for c in outcome.changes], org=asset.org,
+            )  # fmt: skip
     if outcome.action != "created":
         response.status_code = 200
     return WriteResult(action=outcome.action, changes=list(outcome.changes), asset=asset)
 
 
 @router.patch("/{asset_id}", response_model=WriteResult, summary="Edit an asset's attributes")
-def patch(asset_id: str, body: AssetEdit, store: StoreDep) -> WriteResult:
+def patch(asset_id: str, body: AssetEdit, store: StoreDep, principal: PrincipalDep) -> WriteResult:
     with store.session() as session:
-        outcome = edit_asset(session, asset_id, body.changes, body.actor)
+        before = get_asset(session, asset_id)
+        require_visible(principal, before.org, f"asset {asset_id!r}")
+        outcome = edit_asset(session, asset_id, body.changes, principal.actor)
         asset = get_asset(session, asset_id)
+        if outcome.action != "unchanged":
+            audit.record(
+                session, principal.actor, "asset.edit", "asset", asset.id,
+                before.model_dump(mode="json"), asset.model_dump(mode="json"), org=asset.org,
+            )  # fmt: skip
     return WriteResult(action=outcome.action, changes=list(outcome.changes), asset=asset)

@@ -9,8 +9,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
 
 from garrison.catalog import FrameworkKey
 from garrison.controls import Control, ControlCategory, ControlLibrary, ControlType, get_library
@@ -19,7 +20,10 @@ from garrison.controls.library import OWASP_FRAMEWORKS
 from garrison.controls.state import Attestation, ControlState, attest, control_states, history
 from garrison.core.errors import GarrisonError, NotFoundError
 from garrison.core.settings import Settings
+from garrison.identity import Principal
+from garrison.inventory import get_asset
 from garrison.web.deps import StoreDep
+from garrison.web.security import PrincipalDep, require_visible
 
 router = APIRouter(prefix="/api/v1/controls", tags=["controls"])
 
@@ -82,7 +86,11 @@ class AttestIn(BaseModel):
 
     control_id: str = Field(examples=["CTRL-INPUT-FILTER"])
     state: ControlState
-    actor: str = Field(min_length=1, max_length=200)
+    actor: str | None = Field(
+        default=None,
+        max_length=200,
+        description="Ignored: the attestation records the authenticated person or token.",
+    )
     evidence: list[str] = Field(default_factory=list, max_length=20)
     note: str = Field(default="", max_length=4000)
     at: datetime | None = Field(default=None, description="When the state held; default now.")
@@ -130,6 +138,16 @@ def attestation_out(a: Attestation) -> AttestationOut:
     )
 
 
+def _check_org(session: Session, principal: Principal, asset_id: str) -> None:
+    if principal.org is None:
+        return
+    try:
+        org: str | None = get_asset(session, asset_id).org
+    except NotFoundError:
+        org = None
+    require_visible(principal, org, f"asset {asset_id!r}")
+
+
 @router.get("")
 def list_controls(
     library: LibraryDep,
@@ -149,8 +167,10 @@ def list_controls(
 
 @router.get("/coverage")
 def get_coverage(
+    *,
     store: StoreDep,
     library: LibraryDep,
+    principal: PrincipalDep,
     asset: Annotated[str | None, Query(max_length=200)] = None,
     team: Annotated[str | None, Query(max_length=200)] = None,
     framework: Annotated[
@@ -158,6 +178,9 @@ def get_coverage(
     ] = None,
 ) -> dict[str, Any]:
     """The coverage matrix (assets x OWASP items) with per-item gap lists."""
+    if principal.org is not None:
+        # The matrix spans every organization's assets; it has no org filter yet.
+        raise HTTPException(403, "the estate coverage matrix needs an all-organizations credential")
     if framework is not None and framework not in OWASP_FRAMEWORKS:
         raise GarrisonError(
             f"coverage is computed for OWASP-LLM and OWASP-AGENTIC, not {framework}"
@@ -174,10 +197,13 @@ def get_coverage(
 
 
 @router.get("/assets/{asset_id}/states")
-def get_states(asset_id: str, store: StoreDep, library: LibraryDep) -> AssetStates:
+def get_states(
+    asset_id: str, store: StoreDep, library: LibraryDep, principal: PrincipalDep
+) -> AssetStates:
     """The current state of each control attested on the asset."""
     with store.session() as session:
         scope = lookup_asset(session, asset_id)
+        _check_org(session, principal, scope.asset_id)
         current = control_states(session, scope.asset_id)
     return AssetStates(
         asset_id=scope.asset_id,
@@ -189,14 +215,17 @@ def get_states(asset_id: str, store: StoreDep, library: LibraryDep) -> AssetStat
 
 @router.post("/assets/{asset_id}/states", status_code=201)
 def post_state(
-    asset_id: str, body: AttestIn, store: StoreDep, library: LibraryDep
+    asset_id: str, body: AttestIn, store: StoreDep, library: LibraryDep, principal: PrincipalDep
 ) -> AttestationOut:
     """Attest a control's state on the asset; the attestation is appended to its history."""
     with store.session() as session:
         try:
             scope = lookup_asset(session, asset_id)
             resolved_id, asset_type = scope.asset_id, scope.asset_type
+            _check_org(session, principal, resolved_id)
         except NotFoundError:
+            if principal.org is not None:
+                raise
             if body.asset_type is None:
                 raise
             resolved_id, asset_type = asset_id, body.asset_type
@@ -205,7 +234,7 @@ def post_state(
             resolved_id,
             body.control_id,
             body.state,
-            body.actor,
+            principal.actor,
             body.evidence,
             body.note,
             body.at,
@@ -216,12 +245,17 @@ def post_state(
 
 
 @router.get("/assets/{asset_id}/states/{control_id}/history")
-def get_history(asset_id: str, control_id: str, store: StoreDep) -> list[AttestationOut]:
+def get_history(
+    asset_id: str, control_id: str, store: StoreDep, principal: PrincipalDep
+) -> list[AttestationOut]:
     """Every attestation of the control on the asset, oldest first."""
     with store.session() as session:
         try:
             resolved = lookup_asset(session, asset_id).asset_id
+            _check_org(session, principal, resolved)
         except NotFoundError:
+            if principal.org is not None:
+                raise
             resolved = asset_id
         entries = history(session, resolved, control_id)
     return [attestation_out(a) for a in entries]

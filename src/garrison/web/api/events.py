@@ -30,6 +30,9 @@ from garrison.monitoring.ingest.pipeline import IngestPipeline, IngestReport, Su
 from garrison.monitoring.store import EventFilter, StoredEvent, get_event, list_events
 from garrison.store import Store
 from garrison.web.deps import StoreDep
+from garrison.web.live import event_observer
+from garrison.web.ratelimit import check_ingest, limit_message
+from garrison.web.security import PrincipalDep, bind_submissions, current_principal, scoped_org
 
 router = APIRouter(prefix="/api/v1", tags=["events"])
 
@@ -57,7 +60,7 @@ def content_policy(request: Request) -> ContentPolicy:
 
 def ingest_pipeline(request: Request, store: StoreDep) -> IngestPipeline:
     """The pipeline requests feed; tests override this dependency to inject a scanner."""
-    return IngestPipeline(store, policy=content_policy(request))
+    return IngestPipeline(store, policy=content_policy(request), observer=event_observer(request))
 
 
 PipelineDep = Annotated[IngestPipeline, Depends(ingest_pipeline)]
@@ -112,6 +115,7 @@ def report_response(report: IngestReport) -> JSONResponse:
         413: {"description": "The body is over the size limit."},
         415: {"description": "Not JSON or JSON lines."},
         422: {"description": "Some or all events were rejected; the others were kept."},
+        429: {"description": "Over the sender's rate limit; nothing was stored. See Retry-After."},
     },
 )
 async def post_events(request: Request, pipeline: PipelineDep) -> JSONResponse:
@@ -137,6 +141,14 @@ async def post_events(request: Request, pipeline: PipelineDep) -> JSONResponse:
         return error(422, str(exc), "send a JSON object or an array of JSON objects")
     if not submissions:
         return error(422, "the body holds no events", "send at least one event")
+    decision = check_ingest(request, len(submissions))
+    if not decision.allowed:
+        message, hint = limit_message(decision)
+        response = error(429, message, hint)
+        response.headers["Retry-After"] = decision.retry_after_header
+        return response
+    # identity: an org-scoped credential only ever writes its own org's events
+    submissions = bind_submissions(submissions, current_principal(request))
     report = await run_in_threadpool(pipeline.ingest, submissions, source=IngestSource.HTTP)
     return report_response(report)
 
@@ -164,6 +176,7 @@ def _get(store: Store, event_id: str) -> dict[str, Any] | None:
 async def get_events(
     *,
     store: StoreDep,
+    principal: PrincipalDep,
     user: Annotated[str | None, Query(description="user.id")] = None,
     session: Annotated[str | None, Query(description="session.id")] = None,
     category: EventCategory | None = None,
@@ -179,7 +192,7 @@ async def get_events(
         if moment is not None and moment.tzinfo is None:
             return error(422, f"{name} has no timezone", "send UTC, e.g. 2026-01-31T12:00:00Z")
     filters = EventFilter(
-        org=org,
+        org=scoped_org(principal, org),
         user_id=user,
         session_id=session,
         category=None if category is None else category.value,
@@ -194,8 +207,10 @@ async def get_events(
 
 
 @router.get("/events/{event_id}", summary="One stored event")
-async def get_one_event(event_id: str, store: StoreDep) -> JSONResponse:
+async def get_one_event(event_id: str, store: StoreDep, principal: PrincipalDep) -> JSONResponse:
     found = await run_in_threadpool(_get, store, event_id)
+    if found is not None and not principal.can_see(found["event"].get("garrison.org")):
+        found = None
     if found is None:
         raise NotFoundError(f"no event {event_id!r}", hint="list events with GET /api/v1/events")
     return JSONResponse(found)

@@ -9,6 +9,7 @@ GenAI spans and log records become security events. Answers follow OTLP: 200 wit
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -26,6 +27,8 @@ from garrison.monitoring.ingest.otlp import (
 )
 from garrison.monitoring.ingest.pipeline import IngestPipeline
 from garrison.web.api.events import BodyTooLarge, PipelineDep, max_body_bytes, read_body
+from garrison.web.ratelimit import check_ingest, limit_message
+from garrison.web.security import bind_submissions, current_principal
 
 router = APIRouter(tags=["otlp"])
 
@@ -37,6 +40,21 @@ MAX_ERROR_MESSAGES = 5
 
 def _status(http_status: int, code: int, message: str) -> JSONResponse:
     return JSONResponse({"code": code, "message": message}, status_code=http_status)
+
+
+def convert_payload(convert: Callable[[Any], Conversion], payload: Any) -> Conversion:
+    """``convert(payload)``, with any error a malformed payload can cause as ``OtlpError``.
+
+    The mapping is pure, so a ValueError or TypeError out of it can only come from the payload
+    (a timestamp past year 9999, a resource that is not an object...): the sender gets a 400
+    naming it, never a 500 that makes the exporter retry the same batch for ever.
+    """
+    try:
+        return convert(payload)
+    except OtlpError:
+        raise
+    except (ValueError, TypeError, AttributeError, OverflowError, OSError) as exc:
+        raise OtlpError(f"malformed OTLP payload ({type(exc).__name__}: {exc})") from None
 
 
 async def _receive(
@@ -56,14 +74,27 @@ async def _receive(
     except BodyTooLarge:
         return _status(413, RESOURCE_EXHAUSTED, f"the body is larger than {limit} bytes")
     try:
-        conversion: Conversion = convert(orjson.loads(body))
+        conversion: Conversion = convert_payload(convert, orjson.loads(body))
     except orjson.JSONDecodeError as exc:
         return _status(400, INVALID_ARGUMENT, f"not valid JSON: {exc}")
     except OtlpError as exc:
         return _status(400, INVALID_ARGUMENT, str(exc))
-    report = await run_in_threadpool(
-        pipeline.ingest, conversion.submissions, source=IngestSource.OTLP
-    )
+    return await _ingest(request, pipeline, conversion, rejected_key)
+
+
+async def _ingest(
+    request: Request, pipeline: IngestPipeline, conversion: Conversion, rejected_key: str
+) -> JSONResponse:
+    decision = check_ingest(request, len(conversion.submissions))
+    if not decision.allowed:
+        message, _ = limit_message(decision)
+        response = _status(429, RESOURCE_EXHAUSTED, message)
+        # OTLP exporters honour Retry-After on 429 and retry with backoff.
+        response.headers["Retry-After"] = decision.retry_after_header
+        return response
+    # identity: an org-scoped credential only ever writes its own org's events
+    submissions = bind_submissions(conversion.submissions, current_principal(request))
+    report = await run_in_threadpool(pipeline.ingest, submissions, source=IngestSource.OTLP)
     refused: Counter[int] = Counter()
     messages: list[str] = []
     for item in report.items:

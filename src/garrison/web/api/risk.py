@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from garrison.controls import ControlLibrary, get_library
 from garrison.core.errors import GarrisonError
 from garrison.core.settings import Settings
-from garrison.inventory import resolve_asset, search
+from garrison.inventory import AssetFilter, resolve_asset, search
 from garrison.risk import (
     AcceptanceStatus,
     RiskConfig,
@@ -35,6 +35,7 @@ from garrison.risk.engine import preview, require_latest
 from garrison.risk.models import AssessmentSummary
 from garrison.risk.quant import QuantResult
 from garrison.web.deps import StoreDep
+from garrison.web.security import PrincipalDep, require_visible
 
 router = APIRouter(prefix="/api/v1/risk", tags=["risk"])
 
@@ -74,7 +75,11 @@ class AcceptIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: str = Field(min_length=1, max_length=2000)
-    approver: str = Field(min_length=1, max_length=320)
+    approver: str | None = Field(
+        default=None,
+        max_length=320,
+        description="Ignored: the approver is the authenticated person making this request.",
+    )
     owner: str | None = Field(
         default=None, max_length=320, description="Who accepts; default the asset's owner."
     )
@@ -137,53 +142,69 @@ def gap_out(g: RiskGap) -> GapOut:
 
 @router.post("/assess", status_code=201)
 def post_assess(
-    body: AssessIn, store: StoreDep, config: ConfigDep, library: LibraryDep
+    body: AssessIn,
+    store: StoreDep,
+    config: ConfigDep,
+    library: LibraryDep,
+    principal: PrincipalDep,
 ) -> list[AssessmentSummary]:
     """Assess one asset or all of them; every assessment is stored with its inputs."""
     if (body.asset is None) == (not body.all):
         raise GarrisonError("give an asset or all=true (not both)")
     with store.session() as session:
-        chosen = search(session) if body.all else [resolve_asset(session, body.asset or "")]
+        if body.all:
+            own = None if principal.org is None else AssetFilter(org=principal.org)
+            chosen = search(session) if own is None else search(session, own)
+        else:
+            chosen = [resolve_asset(session, body.asset or "")]
+        for asset in chosen:
+            require_visible(principal, asset.org, f"asset {asset.id!r}")
         done = assess_assets(session, chosen, config=config, library=library)
         return [a.summary() for a in done]
 
 
 @router.get("/top")
 def get_top(
-    store: StoreDep, limit: Annotated[int, Query(ge=1, le=1000)] = 10
+    store: StoreDep, principal: PrincipalDep, limit: Annotated[int, Query(ge=1, le=1000)] = 10
 ) -> list[AssessmentSummary]:
     """The assets with the highest residual risk, by their latest assessment."""
     with store.session() as session:
-        return [a.summary() for a in top(session, limit)]
+        return [a.summary() for a in top(session, limit, org=principal.org)]
 
 
 @router.get("/assets/{asset}")
 def get_assessment(
-    asset: str, store: StoreDep, explain: Annotated[bool, Query()] = True
+    asset: str, store: StoreDep, principal: PrincipalDep, explain: Annotated[bool, Query()] = True
 ) -> AssessmentOut:
     """The asset's latest assessment, with its explanation (every factor, control, provider
     adjustment and recommendation)."""
     with store.session() as session:
-        found = require_latest(session, resolve_asset(session, asset).id)
+        subject = resolve_asset(session, asset)
+        require_visible(principal, subject.org, f"asset {asset!r}")
+        found = require_latest(session, subject.id)
     return AssessmentOut(
         summary=found.summary(), explanation=found.explanation if explain else None
     )
 
 
 @router.get("/assets/{asset}/history")
-def get_history(asset: str, store: StoreDep) -> list[AssessmentSummary]:
+def get_history(asset: str, store: StoreDep, principal: PrincipalDep) -> list[AssessmentSummary]:
     """Every assessment of the asset, oldest first."""
     with store.session() as session:
-        return [a.summary() for a in history(session, resolve_asset(session, asset).id)]
+        subject = resolve_asset(session, asset)
+        require_visible(principal, subject.org, f"asset {asset!r}")
+        return [a.summary() for a in history(session, subject.id)]
 
 
 @router.post("/assets/{asset}/acceptances", status_code=201)
 def post_acceptance(
-    asset: str, body: AcceptIn, store: StoreDep, config: ConfigDep
+    asset: str, body: AcceptIn, store: StoreDep, config: ConfigDep, principal: PrincipalDep
 ) -> AcceptanceOut:
-    """Accept the asset's residual risk above appetite until an expiry."""
+    """Accept the asset's residual risk above appetite until an expiry; the approver is the
+    authenticated caller, so the record names the real person."""
     with store.session() as session:
         found = resolve_asset(session, asset)
+        require_visible(principal, found.org, f"asset {asset!r}")
         owner = body.owner or found.owner_email or found.owner_team
         if not owner:
             raise GarrisonError("the asset has no owner to accept its risk", hint="give owner")
@@ -192,7 +213,7 @@ def post_acceptance(
             found.id,
             reason=body.reason,
             owner=owner,
-            approver=body.approver,
+            approver=principal.actor,
             expires=body.expires,
             config=config,
         )
@@ -203,6 +224,7 @@ def post_acceptance(
 def get_acceptances(
     store: StoreDep,
     config: ConfigDep,
+    principal: PrincipalDep,
     status: Annotated[AcceptanceStatus | None, Query()] = None,
     asset: Annotated[str | None, Query(max_length=2000)] = None,
 ) -> list[AcceptanceOut]:
@@ -210,14 +232,15 @@ def get_acceptances(
     with store.session() as session:
         asset_id = None if asset is None else resolve_asset(session, asset).id
         found = acceptances(session, config, asset_id=asset_id, status=status)
-    return [acceptance_out(a) for a in found]
+    return [acceptance_out(a) for a in found if principal.can_see(a.org)]
 
 
 @router.get("/gaps")
-def get_gaps(store: StoreDep, config: ConfigDep) -> list[GapOut]:
+def get_gaps(store: StoreDep, config: ConfigDep, principal: PrincipalDep) -> list[GapOut]:
     """Residual risks above appetite that no acceptance covers now."""
     with store.session() as session:
-        return [gap_out(g) for g in open_risk_gaps(session, config)]
+        found = open_risk_gaps(session, config)
+    return [gap_out(g) for g in found if principal.can_see(g.org)]
 
 
 @router.get("/assets/{asset}/quant")
@@ -225,6 +248,7 @@ def get_quant(
     asset: str,
     *,
     store: StoreDep,
+    principal: PrincipalDep,
     config: ConfigDep,
     library: LibraryDep,
     simulations: Annotated[int | None, Query(ge=100, le=1_000_000)] = None,
@@ -233,5 +257,6 @@ def get_quant(
     """FAIR-style Monte Carlo for the asset: annualized loss, percentiles, loss exceedance."""
     with store.session() as session:
         found = resolve_asset(session, asset)
+        require_visible(principal, found.org, f"asset {asset!r}")
         inputs, explanation = preview(session, found, config=config, library=library)
     return quantify(found, explanation, inputs.controls, config, simulations=simulations, seed=seed)

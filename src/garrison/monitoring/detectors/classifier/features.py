@@ -77,10 +77,14 @@ _POWERS = _Powers()
 
 
 def _buckets(h: UInt64Array, bits: int) -> Int64Array:
-    """Multiplicative hashing after a xor-shift: the top ``bits`` bits depend on every input bit."""
-    h = h ^ (h >> _S29)
+    """Multiplicative hashing after a xor-shift: the top ``bits`` bits depend on every input bit.
+
+    Works in place on ``h`` (a scratch array the caller owns); the result shares its memory."""
+    h ^= h >> _S29
     h *= _MIX
-    return (h >> U64(64 - bits)).astype(np.intp)
+    h >>= U64(64 - bits)
+    # Below 2**bits, so the unsigned values read unchanged as signed: a view, not a copy.
+    return h.view(np.int64)
 
 
 def prepare(text: str) -> bytes:
@@ -120,36 +124,62 @@ def _ngram_buckets(data: bytes, bits: int, *, with_offsets: bool) -> tuple[Int64
     if n == 0:
         return empty, empty
     v = b.astype(U64)
-    parts: list[UInt64Array] = []
     offsets: list[Int64Array] = []
     with np.errstate(over="ignore"):
+        words, starts = _word_hashes(b, v)
+        n_words = len(words)
+        # Every hash is written once into one buffer, in the order the model was trained with
+        # (byte 3-, 4-, 5-grams, words, bigrams): the logit is a float sum over this order.
+        sizes = [max(0, n - k + 1) for k in CHAR_NGRAMS]
+        total = sum(sizes) + n_words + max(0, n_words - 1)
+        if total == 0:
+            return empty, empty
+        out = np.empty(total, dtype=U64)
+        cursor = 0
         # Byte n-grams: h_n[i] = sum_k v[i+k] * P**k, extended one byte at a time.
         h = v
         pk = U64(1)
         for k in range(1, max(CHAR_NGRAMS)):
             pk = pk * _P
-            h = h[:-1] + v[k:] * pk
+            if len(h) <= 1:
+                break
+            step = v[k:] * pk
+            step += h[:-1]
+            h = step
             if k + 1 in CHAR_NGRAMS:
-                parts.append(h + _SEED_CHAR[k + 1])
+                np.add(h, _SEED_CHAR[k + 1], out=out[cursor : cursor + len(h)])
+                cursor += len(h)
                 if with_offsets:
                     offsets.append(np.arange(len(h), dtype=np.intp))
-
-        padded = np.zeros(n + 2, dtype=np.int8)
-        padded[1:-1] = _WORD_BYTE[b]
-        edges = padded[1:] - padded[:-1]
-        starts = np.flatnonzero(edges == 1)
-        if len(starts):
-            ends = np.flatnonzero(edges == -1)
-            _POWERS.ensure(n + 1)
-            prefix = np.zeros(n + 1, dtype=U64)
-            np.cumsum(v * _POWERS.pos[:n], out=prefix[1:])
-            words = (prefix[ends] - prefix[starts]) * _POWERS.neg[starts]
-            parts.append(words + _SEED_WORD)
+        if n_words:
+            np.add(words, _SEED_WORD, out=out[cursor : cursor + n_words])
+            cursor += n_words
             offsets.append(starts)
-            if len(words) > 1:
-                parts.append(words[:-1] * _BIGRAM_MULT + words[1:] + _SEED_BIGRAM)
+            if n_words > 1:
+                bigram = out[cursor : cursor + n_words - 1]
+                np.multiply(words[:-1], _BIGRAM_MULT, out=bigram)
+                bigram += words[1:]
+                bigram += _SEED_BIGRAM
+                cursor += n_words - 1
                 offsets.append(starts[:-1])
-        if not parts:
+        if cursor == 0:
             return empty, empty
-        buckets = _buckets(np.concatenate(parts), bits)
+        buckets = _buckets(out[:cursor], bits)
         return buckets, (np.concatenate(offsets) if with_offsets else empty)
+
+
+def _word_hashes(b: npt.NDArray[np.uint8], v: UInt64Array) -> tuple[UInt64Array, Int64Array]:
+    """The polynomial hash of every word (maximal run of word bytes) and where each starts."""
+    n = len(b)
+    padded = np.zeros(n + 2, dtype=np.int8)
+    padded[1:-1] = _WORD_BYTE[b]
+    edges = padded[1:] - padded[:-1]
+    starts = np.flatnonzero(edges == 1)
+    if not len(starts):
+        return np.zeros(0, dtype=U64), starts
+    ends = np.flatnonzero(edges == -1)
+    _POWERS.ensure(n + 1)
+    prefix = np.zeros(n + 1, dtype=U64)
+    np.cumsum(v * _POWERS.pos[:n], out=prefix[1:])
+    words = (prefix[ends] - prefix[starts]) * _POWERS.neg[starts]
+    return words, starts

@@ -1,0 +1,295 @@
+"""Loopback load test of the ingest endpoint: a fixed event rate for a fixed time, and no loss.
+
+A real ``garrison serve`` runs in its own process on a fresh store (SQLite by default, or
+``--database-url``); an ingest-only token is made with ``garrison token create``. The client sends
+NDJSON batches on an open-loop schedule (batch ``k`` is due at ``k * batch / rate`` seconds, so a
+slow server cannot slow the offered load down), with the content of real prompts from
+``../shared/datasets`` so the detectors do their real work. A 429 is honoured (Retry-After) and the
+batch is sent again; anything else that is not a 202 counts as an error.
+
+Pass/fail (exit 1 on fail): every event sent is accepted, every accepted event is in the store
+(counted with SQL after the server stops), the achieved rate is within 2% of the target, and no
+request failed.
+
+Usage:
+    .venv/bin/python benchmarks/ingest/load.py                       # 5,000 ev/s for 60 s
+    .venv/bin/python benchmarks/ingest/load.py --rate 8000 --seconds 30 --json
+    .venv/bin/python benchmarks/ingest/load.py --database-url postgresql+psycopg://...
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+from sqlalchemy import create_engine, text
+
+ROOT = Path(__file__).resolve().parents[2]
+DATASETS = ROOT.parent / "shared" / "datasets"
+GARRISON = Path(sys.executable).with_name("garrison")
+
+
+@dataclass
+class Tally:
+    sent: int = 0
+    accepted: int = 0
+    duplicates: int = 0
+    requests: int = 0
+    throttled: int = 0
+    errors: list[str] = field(default_factory=list)
+    latencies: list[float] = field(default_factory=list)
+    late: list[float] = field(default_factory=list)
+
+
+def prompts() -> list[str]:
+    texts: list[str] = []
+    for name in ("benign.jsonl", "injection.jsonl", "jailbreak.jsonl", "outputs.jsonl"):
+        path = DATASETS / name
+        if path.is_file():
+            texts += [orjson.loads(line)["text"] for line in path.read_bytes().splitlines() if line]
+    if not texts:
+        raise SystemExit(f"no prompts found in {DATASETS}: the load test needs ../shared/datasets")
+    return texts
+
+
+def event_stream(texts: list[str]) -> Any:
+    """An endless, realistic mix: a request with content, its response, and a usage event."""
+    content = itertools.cycle(texts)
+    for n in itertools.count():
+        correlation = f"load-{n}"
+        base = {
+            "service.name": "load-bot",
+            "garrison.asset.id": "asset-load-bot",
+            "user.id": f"u-{n % 5000}",
+            "session.id": f"s-{n % 997}",
+            "gen_ai.provider.name": "openai",
+            "gen_ai.request.model": "gpt-4o-mini",
+            "garrison.correlation.id": correlation,
+        }
+        now = datetime.now(UTC).isoformat()
+        yield {
+            **base,
+            "garrison.event.id": str(uuid.uuid4()),
+            "timestamp": now,
+            "garrison.event.type": "llm.request",
+            "garrison.content.text": next(content),
+        }
+        yield {
+            **base,
+            "garrison.event.id": str(uuid.uuid4()),
+            "timestamp": now,
+            "garrison.event.type": "llm.response",
+            "garrison.content.text": next(content),
+        }
+        yield {
+            **base,
+            "garrison.event.id": str(uuid.uuid4()),
+            "timestamp": now,
+            "garrison.event.type": "usage",
+            "gen_ai.usage.input_tokens": 120 + n % 50,
+            "gen_ai.usage.output_tokens": 80 + n % 70,
+        }
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def garrison(env: dict[str, str], *args: str) -> str:
+    done = subprocess.run(
+        [str(GARRISON), *args], env=env, capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"garrison {' '.join(args)} failed:\n{done.stderr}")
+    return done.stdout
+
+
+async def send_batch(
+    client: httpx.AsyncClient, body: bytes, size: int, tally: Tally, limit: asyncio.Semaphore
+) -> None:
+    async with limit:
+        while True:
+            started = time.perf_counter()
+            try:
+                answer = await client.post(
+                    "/api/v1/events", content=body, headers={"content-type": "application/x-ndjson"}
+                )
+            except httpx.HTTPError as exc:
+                tally.errors.append(f"{type(exc).__name__}: {exc}")
+                return
+            tally.latencies.append(time.perf_counter() - started)
+            tally.requests += 1
+            if answer.status_code == 429:
+                tally.throttled += 1
+                await asyncio.sleep(float(answer.headers.get("retry-after", "1")))
+                continue
+            if answer.status_code != 202:
+                tally.errors.append(f"HTTP {answer.status_code}: {answer.text[:200]}")
+                return
+            report = answer.json()
+            tally.accepted += int(report["accepted"])
+            tally.duplicates += int(report.get("duplicates", 0))
+            return
+
+
+async def offer_load(url: str, token: str, args: argparse.Namespace, tally: Tally) -> float:
+    events = event_stream(prompts())
+    batches = int(args.rate * args.seconds / args.batch)
+    interval = args.batch / args.rate
+    limit = asyncio.Semaphore(args.concurrency)
+    pending: set[asyncio.Task[None]] = set()
+    async with httpx.AsyncClient(
+        base_url=url,
+        headers={"authorization": f"Bearer {token}"},
+        timeout=30.0,
+        limits=httpx.Limits(max_connections=args.concurrency),
+    ) as client:
+        start = time.perf_counter()
+        for k in range(batches):
+            due = start + k * interval
+            delay = due - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            else:
+                tally.late.append(-delay)
+            lines = [orjson.dumps(next(events)) for _ in range(args.batch)]
+            tally.sent += args.batch
+            task = asyncio.create_task(
+                send_batch(client, b"\n".join(lines) + b"\n", args.batch, tally, limit)
+            )
+            pending.add(task)
+            task.add_done_callback(pending.discard)
+        await asyncio.gather(*pending)
+        return time.perf_counter() - start
+
+
+def stored_events(database_url: str) -> int:
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            return int(
+                connection.execute(text("SELECT count(*) FROM monitoring_events")).scalar_one()
+            )
+    finally:
+        engine.dispose()
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="garrison-load-") as folder:
+        database_url = args.database_url or f"sqlite:///{Path(folder) / 'load.db'}"
+        env = {**os.environ, "GARRISON_DATABASE_URL": database_url}
+        garrison(env, "db", "upgrade")
+        if stored_events(database_url):
+            raise SystemExit("the store already holds events: give the load test an empty one")
+        token = json.loads(garrison(env, "token", "create", "--name", "load", "--scope", "ingest",
+                                    "--json"))["secret"]  # fmt: skip
+        port = free_port()
+        server = subprocess.Popen(
+            [str(GARRISON), "serve", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit(f"the server did not start: {server.stderr}")
+                time.sleep(0.1)
+            tally = Tally()
+            elapsed = asyncio.run(offer_load(url, token, args, tally))
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+        stored = stored_events(database_url)
+    achieved = tally.accepted / elapsed if elapsed else 0.0
+    lost = tally.sent - stored
+    ok = (
+        not tally.errors
+        and tally.accepted == tally.sent
+        and stored == tally.accepted
+        and achieved >= 0.98 * args.rate
+    )
+    return {
+        "target_events_per_second": args.rate,
+        "seconds": args.seconds,
+        "batch": args.batch,
+        "backend": database_url.split(":", 1)[0],
+        "sent": tally.sent,
+        "accepted": tally.accepted,
+        "duplicates": tally.duplicates,
+        "stored": stored,
+        "lost": lost,
+        "elapsed_seconds": round(elapsed, 2),
+        "achieved_events_per_second": round(achieved, 1),
+        "requests": tally.requests,
+        "throttled_429": tally.throttled,
+        "errors": tally.errors[:10],
+        "error_count": len(tally.errors),
+        "latency_ms": {
+            "p50": round(1000 * statistics.median(tally.latencies), 2) if tally.latencies else 0,
+            "p95": round(1000 * percentile(tally.latencies, 0.95), 2),
+            "p99": round(1000 * percentile(tally.latencies, 0.99), 2),
+            "max": round(1000 * max(tally.latencies, default=0.0), 2),
+        },
+        "batches_sent_late": len(tally.late),
+        "ok": ok,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--rate", type=float, default=5000, help="events per second to offer")
+    parser.add_argument("--seconds", type=float, default=60, help="how long to offer them")
+    parser.add_argument("--batch", type=int, default=100, help="events per request")
+    parser.add_argument("--concurrency", type=int, default=16, help="requests in flight at most")
+    parser.add_argument("--database-url", help="an empty store (default: a fresh SQLite file)")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    args = parser.parse_args()
+    result = run(args)
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        for key, value in result.items():
+            print(f"{key:28} {value}")
+    if not result["ok"]:
+        print("FAIL: events were lost, refused, or the rate was not reached", file=sys.stderr)
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()

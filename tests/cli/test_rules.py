@@ -1,0 +1,66 @@
+"""``garrison rules`` and ``garrison monitor replay`` through the real CLI entry point."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, cast
+
+import pytest
+
+from tests.cli.conftest import Invoke
+
+SAMPLES = Path(__file__).parents[1] / "monitoring" / "rules" / "samples"
+
+
+def test_list_json_names_every_rule_with_tags(garrison: Invoke) -> None:
+    result = garrison("rules", "list", "--json")
+    assert result.code == 0
+    rules = {r["rule_id"]: r for r in cast(list[dict[str, Any]], result.json())}
+    assert "RULE-RAPID-GUARDRAIL-BLOCKS" in rules
+    assert all(r["atlas"] and r["owasp"] for r in rules.values())
+
+
+def test_test_command_exit_codes(garrison: Invoke) -> None:
+    fire = str(SAMPLES / "RULE-RAPID-GUARDRAIL-BLOCKS.fire.jsonl")
+    silent = str(SAMPLES / "RULE-RAPID-GUARDRAIL-BLOCKS.silent.jsonl")
+    assert garrison("rules", "test", "RULE-RAPID-GUARDRAIL-BLOCKS", fire).code == 0
+    assert garrison("rules", "test", "RULE-RAPID-GUARDRAIL-BLOCKS", silent).code == 1
+    assert (
+        garrison("rules", "test", "RULE-RAPID-GUARDRAIL-BLOCKS", silent, "--expect", "silent").code
+        == 0
+    )
+    unknown = garrison("rules", "test", "RULE-NOPE", fire)
+    assert unknown.code == 2 and "RULE-NOPE" in unknown.err
+
+
+def test_test_command_names_the_bad_line(garrison: Invoke, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"garrison.event.type": "llm.request"}\n{not json\n', encoding="utf-8")
+    result = garrison("rules", "test", "RULE-INJECTION-KEYWORD", str(bad))
+    assert result.code == 2
+    assert "bad.jsonl:2" in result.err
+
+
+def test_export_splunk_gives_queries(garrison: Invoke) -> None:
+    result = garrison("rules", "export", "--backend", "splunk", "RULE-INJECTION-KEYWORD", "--json")
+    assert result.code == 0
+    (exported,) = cast(list[dict[str, Any]], result.json())
+    assert "garrison.content.text" in exported["queries"][0]
+    assert garrison("rules", "export", "--backend", "nosuch").code == 2
+
+
+def test_replay_store_then_explain(
+    garrison: Invoke, store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GARRISON_DATABASE_URL", store_url)
+    fire = str(SAMPLES / "RULE-RAPID-GUARDRAIL-BLOCKS.fire.jsonl")
+    result = garrison("monitor", "replay", fire, "--store", "--json")
+    assert result.code == 1
+    firings = cast(list[dict[str, Any]], result.json())
+    (firing,) = [f for f in firings if f["rule_id"] == "RULE-RAPID-GUARDRAIL-BLOCKS"]
+    explained = garrison("rules", "explain", firing["firing_id"], "--json")
+    assert explained.code == 0
+    body = cast(dict[str, Any], explained.json())
+    assert body["firing"]["rule_id"] == "RULE-RAPID-GUARDRAIL-BLOCKS"
+    assert {e["garrison.event.id"] for e in body["events"]} == set(firing["event_ids"])
+    assert garrison("rules", "explain", "no-such-firing").code == 2
