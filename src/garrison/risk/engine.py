@@ -62,6 +62,29 @@ Progress = Callable[[int], None]
 """Called with the number of assets just assessed (drives a progress bar)."""
 
 
+_INT64 = (-(2**63), 2**64 - 1)
+
+
+def _json_safe(value: Any) -> Any:
+    """``value`` with integers orjson cannot write (beyond 64 bits) as strings."""
+    if isinstance(value, bool) or not isinstance(value, int | dict | list | tuple):
+        return value
+    if isinstance(value, int):
+        return value if _INT64[0] <= value <= _INT64[1] else str(value)
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    return [_json_safe(v) for v in value]
+
+
+def _dumps(value: Any) -> bytes:
+    """orjson, except that an asset attribute holding a huge integer (any JSON number is allowed
+    in an imported asset) is stored as its digits instead of failing the whole assessment."""
+    try:
+        return orjson.dumps(value)
+    except TypeError:
+        return orjson.dumps(_json_safe(value))
+
+
 @lru_cache(maxsize=64)
 def _applicable(library: ControlLibrary, asset_type: str) -> tuple[ControlInput, ...]:
     # Built once per library and type: a bulk run would otherwise rebuild the same objects for
@@ -157,9 +180,7 @@ def _complete_explanation(
     row = session.get(RiskConfigRow, inputs.config_digest)
     if row is None:
         raise NotFoundError(f"no stored risk model with digest {inputs.config_digest}")
-    return with_control_part(
-        stored, inputs, _stored_tables(row.digest, orjson.dumps(row.body).decode())
-    )
+    return with_control_part(stored, inputs, _stored_tables(row.digest, _dumps(row.body).decode()))
 
 
 def with_control_part(
@@ -348,7 +369,7 @@ def _fragments(document: Mapping[str, Any]) -> dict[str, Any]:
     # controls (``_complete_explanation`` derives them on reading: about half of the bytes), and
     # with the lists shared by many assets serialised once (orjson copies a Fragment's bytes).
     return {
-        key: orjson.Fragment(orjson.dumps(value)) if isinstance(value, list) else value
+        key: orjson.Fragment(_dumps(value)) if isinstance(value, list) else value
         for key, value in document.items()
         if key not in _SHARED_KEYS
     }
@@ -381,7 +402,7 @@ def _score_documents(
     as_of_text = as_of.isoformat()
     shared: dict[tuple[str, tuple[str | None, ...]], _Shared] = {}
     bodies: dict[tuple[object, ...], tuple[dict[str, Any], dict[str, Any]]] = {}
-    dumps = orjson.dumps
+    dumps = _dumps
     scored: list[_Scored] = []
     pending = 0
     for index, document in enumerate(documents):
