@@ -124,7 +124,7 @@ def garrison(env: dict[str, str], *args: str) -> str:
 
 
 async def send_batch(
-    client: httpx.AsyncClient, body: bytes, size: int, tally: Tally, limit: asyncio.Semaphore
+    client: httpx.AsyncClient, body: bytes, tally: Tally, limit: asyncio.Semaphore
 ) -> None:
     async with limit:
         while True:
@@ -173,9 +173,7 @@ async def offer_load(url: str, token: str, args: argparse.Namespace, tally: Tall
                 tally.late.append(-delay)
             lines = [orjson.dumps(next(events)) for _ in range(args.batch)]
             tally.sent += args.batch
-            task = asyncio.create_task(
-                send_batch(client, b"\n".join(lines) + b"\n", args.batch, tally, limit)
-            )
+            task = asyncio.create_task(send_batch(client, b"\n".join(lines) + b"\n", tally, limit))
             pending.add(task)
             task.add_done_callback(pending.discard)
         await asyncio.gather(*pending)

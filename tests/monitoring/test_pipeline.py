@@ -163,3 +163,36 @@ def test_retrieved_documents_are_scanned_as_retrieved_text() -> None:
     assert prepared.findings[0].target == "garrison.content.documents[1]"
     assert prepared.verdict is not None
     assert prepared.verdict.value == "block"
+
+
+def test_the_observer_sees_each_stored_event_once(store: Store) -> None:
+    seen: list[list[str]] = []
+    pipe = IngestPipeline(
+        store,
+        policy=POLICY,
+        scanner=scan,
+        observer=lambda events: seen.append([e.event_id for e in events]),
+    )
+    pipe.ingest(
+        [
+            _sub(0, **{"garrison.event.id": "evt-a"}),
+            _sub(1, **{"garrison.event.id": "evt-a"}),  # same ID in the same chunk
+            _sub(2, **{"garrison.event.type": "nope"}),
+            _sub(3, **{"garrison.event.id": "evt-b"}),
+        ],
+        source=IngestSource.HTTP,
+    )
+    pipe.ingest([_sub(4, **{"garrison.event.id": "evt-b"})], source=IngestSource.HTTP)
+    # The duplicate, the rejected item and the re-sent evt-b reach no rule.
+    assert seen == [["evt-a", "evt-b"]]
+
+
+def test_a_failing_observer_loses_no_event(store: Store) -> None:
+    def broken(events: Any) -> None:
+        raise RuntimeError("rules down")
+
+    pipe = IngestPipeline(store, policy=POLICY, scanner=scan, observer=broken)
+    report = pipe.ingest([_sub(0, **{"garrison.event.id": "evt-c"})], source=IngestSource.HTTP)
+    assert report.accepted == 1
+    with store.session() as session:
+        assert get_event(session, "evt-c") is not None

@@ -176,26 +176,13 @@ class IngestPipeline:
             ready.append((submission, self.prepare(checked)))
         results.update(self._store(ready, source))
         report = IngestReport([results[s.index] for s in chunk])
-        _count(report, ready, source)
-        if self.observer is not None:
-            self._observe(report, ready)
+        # Per item, not per event ID: a second copy of an ID in the same chunk is a duplicate.
+        stored = [event for sub, event in ready if results[sub.index].status == "accepted"]
+        _count(report, stored, source)
+        if self.observer is not None and stored:
+            _observe(self.observer, stored)
         metrics.PIPELINE_LATENCY.labels("ingest").observe(time.perf_counter() - started)
         return report
-
-    def _observe(self, report: IngestReport, ready: list[tuple[Submission, SecurityEvent]]) -> None:
-        """Hand the newly stored events (not duplicates) to the observer, in submission order."""
-        assert self.observer is not None
-        accepted = {item.event_id for item in report.items if item.status == "accepted"}
-        stored = [event for _, event in ready if event.event_id in accepted]
-        if not stored:
-            return
-        try:
-            self.observer(stored)
-        except Exception:
-            # The events are stored and the client is told so; a rule or alerting failure must
-            # not turn that into an error the client would retry. It is logged and counted.
-            log.exception("live detection failed on %d stored events", len(stored))
-            metrics.EVENTS_DROPPED.labels(stage="rules", reason="error").inc(len(stored))
 
     def _store(
         self, ready: list[tuple[Submission, SecurityEvent]], source: IngestSource
@@ -223,15 +210,21 @@ class IngestPipeline:
         return results
 
 
-def _count(
-    report: IngestReport, ready: list[tuple[Submission, SecurityEvent]], source: IngestSource
-) -> None:
+def _observe(observer: EventObserver, stored: list[SecurityEvent]) -> None:
+    """Hand a chunk's newly stored events to the observer (the live rules), in order."""
+    try:
+        observer(stored)
+    except Exception:
+        # The events are stored and the client is told so; a rule or alerting failure must
+        # not turn that into an error the client would retry. It is logged and counted.
+        log.exception("live detection failed on %d stored events", len(stored))
+        metrics.EVENTS_DROPPED.labels(stage="rules", reason="error").inc(len(stored))
+
+
+def _count(report: IngestReport, stored: list[SecurityEvent], source: IngestSource) -> None:
     """Feed the Prometheus counters from one chunk's outcome: accepted events by type and
     category, guardrail blocks by layer, and what was refused and why."""
-    accepted = {item.event_id for item in report.items if item.status == "accepted"}
-    for _, event in ready:
-        if event.event_id not in accepted:
-            continue
+    for event in stored:
         category = event.category.value if event.category is not None else "none"
         metrics.EVENTS.labels(event.event_type.value, category).inc()
         if event.category in _BLOCK_CATEGORIES:
