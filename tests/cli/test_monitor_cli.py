@@ -19,7 +19,7 @@ from tests.monitoring.support import POLICY, scan
 
 @pytest.fixture(autouse=True)
 def _deterministic(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("garrison.monitoring.ingest.pipeline.default_scanner", lambda: scan)
+    monkeypatch.setattr("garrison.cli.monitor.scanner_for", lambda _content_dir: scan)
     monkeypatch.setenv("GARRISON_CONTENT_HMAC_KEY", POLICY.hmac_key.decode())
 
 

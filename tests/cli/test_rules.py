@@ -64,3 +64,38 @@ def test_replay_store_then_explain(
     assert body["firing"]["rule_id"] == "RULE-RAPID-GUARDRAIL-BLOCKS"
     assert {e["garrison.event.id"] for e in body["events"]} == set(firing["event_ids"])
     assert garrison("rules", "explain", "no-such-firing").code == 2
+
+
+def test_explain_an_alert_shows_the_events_of_its_firings(
+    garrison: Invoke, store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from garrison.core.timeutil import utcnow
+    from garrison.monitoring.alerting import AlertManager, load_alerting_config
+    from garrison.monitoring.rules.store import get_firing
+    from garrison.store import open_store
+
+    monkeypatch.setenv("GARRISON_DATABASE_URL", store_url)
+    fire = str(SAMPLES / "RULE-RAPID-GUARDRAIL-BLOCKS.fire.jsonl")
+    firings = cast(
+        list[dict[str, Any]], garrison("monitor", "replay", fire, "--store", "--json").json()
+    )
+    (stored,) = [f for f in firings if f["rule_id"] == "RULE-RAPID-GUARDRAIL-BLOCKS"]
+    store = open_store(store_url)
+    try:
+        with store.session() as session:
+            firing = get_firing(session, stored["firing_id"])
+        (alert,) = AlertManager(store, load_alerting_config()).receive([firing], utcnow())
+    finally:
+        store.dispose()
+
+    explained = garrison("rules", "explain", str(alert.id), "--json")
+    assert explained.code == 0
+    body = cast(dict[str, Any], explained.json())
+    assert body["alert"]["id"] == alert.id
+    (only,) = body["firings"]
+    assert only["firing"]["firing_id"] == stored["firing_id"]
+    assert {e["garrison.event.id"] for e in only["events"]} == set(stored["event_ids"])
+    text = garrison("rules", "explain", str(alert.id))
+    assert text.code == 0 and f"alert {alert.id} RULE-RAPID-GUARDRAIL-BLOCKS" in text.out
+    missing = garrison("rules", "explain", "999999")
+    assert missing.code == 2 and "no alert 999999" in missing.err

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from garrison.core.errors import ConfigurationError
 from garrison.core.settings import load_settings
@@ -13,8 +17,9 @@ from garrison.monitoring.content import (
     clean_text,
     content_policy_from_settings,
     default_scanner,
+    scanner_for,
 )
-from garrison.monitoring.detectors.base import ScanContext
+from garrison.monitoring.detectors.base import Direction, ScanContext
 
 
 def test_digests_are_keyed() -> None:
@@ -81,3 +86,40 @@ def test_the_default_scanner_masks_pii_and_the_fallback_fails_closed() -> None:
 def test_previews_are_one_line() -> None:
     policy = ContentPolicy(b"k" * 16, preview_chars=20)
     assert policy.preview("line one\nline two\r\n\x1b[31mred") == "line one line two […"
+
+
+@given(st.text(max_size=400))
+def test_previews_equal_the_per_character_definition(text: str) -> None:
+    # The fast path (split first, then look for non-printables) must give exactly what the
+    # definition gives: every non-printable character a space, runs of spaces one, then cut.
+    policy = ContentPolicy(b"k" * 16, preview_chars=40)
+    head = text[:160]
+    flat = " ".join("".join(c if c.isprintable() else " " for c in head).split())
+    expected = flat if len(flat) <= 40 else flat[:39] + "…"
+    assert policy.preview(text) == expected
+
+
+def test_a_bound_scanner_reads_the_organizations_switchboard_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from garrison.monitoring import detectors
+
+    packaged = (Path(detectors.__file__).parents[2] / "content" / "detectors.yaml").read_text()
+    (tmp_path / "detectors.yaml").write_text(
+        packaged.replace(
+            "  - id: DET-SECRETS\n    enabled: true", "  - id: DET-SECRETS\n    enabled: false"
+        ),
+        encoding="utf-8",
+    )
+    text = "my key is AKIAIOSFODNN7EXAMPLE and the secret wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+    context = ScanContext(direction=Direction.INPUT)
+    packaged_scanner = scanner_for(None)
+    org_scanner = scanner_for(tmp_path)
+
+    def no_settings() -> None:
+        raise AssertionError("a bound scanner must not read the settings again")
+
+    # Bound once: neither scanner resolves the settings or the file per text.
+    monkeypatch.setattr("garrison.monitoring.detectors.pipeline.load_settings", no_settings)
+    assert any(f.detector_id == "DET-SECRETS" for f in packaged_scanner(text, context).findings)
+    assert not any(f.detector_id == "DET-SECRETS" for f in org_scanner(text, context).findings)

@@ -272,7 +272,7 @@ def test_every_door_stores_the_same_events(
     monkeypatch.setenv("GARRISON_DATABASE_URL", store.url)
     monkeypatch.setenv("GARRISON_CONTENT_HMAC_KEY", POLICY.hmac_key.decode())
     if scanner is not None:
-        monkeypatch.setattr("garrison.monitoring.ingest.pipeline.default_scanner", lambda: scan)
+        monkeypatch.setattr("garrison.cli.monitor.scanner_for", lambda _content_dir: scan)
     result = garrison("monitor", "ingest", str(path))
     assert result.code == 0, result.err
 

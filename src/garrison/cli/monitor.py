@@ -14,7 +14,7 @@ from garrison.cli import state
 from garrison.cli.output import console, err_console, print_json, table
 from garrison.core.errors import GarrisonError
 from garrison.core.timeutil import utcnow
-from garrison.monitoring.content import content_policy_from_settings
+from garrison.monitoring.content import content_policy_from_settings, scanner_for
 from garrison.monitoring.events import EventCategory, EventType, IngestSource
 from garrison.monitoring.ingest.decode import iter_json_lines
 from garrison.monitoring.ingest.files import follow, read_lines
@@ -44,7 +44,12 @@ class InputError(GarrisonError):
 
 
 def _pipeline() -> IngestPipeline:
-    return IngestPipeline(state.store(), policy=content_policy_from_settings(state.settings()))
+    settings = state.settings()
+    return IngestPipeline(
+        state.store(),
+        policy=content_policy_from_settings(settings),
+        scanner=scanner_for(settings.content_dir),
+    )
 
 
 def _submissions(lines: list[bytes], first_line: int, first_index: int) -> list[Submission]:

@@ -8,10 +8,11 @@ from typing import Annotated, Any
 
 import orjson
 import typer
+from sqlalchemy.orm import Session
 
 from garrison.cli import state
 from garrison.cli.output import console, print_json, table
-from garrison.core.errors import GarrisonError
+from garrison.core.errors import GarrisonError, NotFoundError
 from garrison.monitoring.events import EventValidationError, SecurityEvent
 from garrison.monitoring.rules.engine import CollectingSink, RuleEngine
 from garrison.monitoring.rules.export import backend_names, export_rules
@@ -30,7 +31,7 @@ Examples:
   garrison rules test RULE-INJECTION-KEYWORD benign.jsonl --expect silent
   garrison rules export --backend splunk
   garrison rules export --backend elasticsearch RULE-INJECTION-KEYWORD
-  garrison rules explain 0193c3a4-...                               # a stored firing
+  garrison rules explain 42                                         # why alert 42 fired
 """,
     no_args_is_help=True,
 )
@@ -213,28 +214,84 @@ def export(
 
 @app.command("explain")
 def explain(
-    firing_id: Annotated[str, typer.Argument(help="A firing ID (alerts reference these).")],
+    target: Annotated[
+        str,
+        typer.Argument(
+            help="An alert ID (as `garrison alerts list` shows) or a firing ID.",
+            metavar="ALERT_OR_FIRING",
+        ),
+    ],
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Show why a stored firing fired: its rule, group, window and the events in it.
+    """Show why an alert or a firing fired: the rule, group, window and the events in it.
+
+    An alert is explained through each rule firing it gathered (the first and latest ones when
+    there were many); a firing ID explains that firing alone.
 
     \b
     Examples:
-      garrison rules explain 0193c3a4-0000-7000-8000-000000000000
-      garrison rules explain 0193c3a4-0000-7000-8000-000000000000 --json
+      garrison rules explain 42                                         # alert 42
+      garrison rules explain 42 --json
+      garrison rules explain 0193c3a4-0000-7000-8000-000000000000       # one firing
     """
+    from garrison.core.timeutil import utcnow
+    from garrison.monitoring.alerting import get_alert
+
+    alert: dict[str, Any] | None = None
+    missing_firings = 0
+    with state.store().session() as session:
+        # Firing IDs are UUIDs: a plain number can only be an alert.
+        if target.strip().isdigit():
+            found = get_alert(session, _alert_id(target), utcnow())
+            alert = found.to_dict()
+            explained = []
+            for firing_id in found.firing_ids:
+                try:
+                    explained.append(_explained(session, firing_id))
+                except NotFoundError:
+                    missing_firings += 1
+        else:
+            explained = [_explained(session, target)]
+    if json_output:
+        body = [
+            {"firing": firing_dict(f), "events": [e.to_flat() for e in evs]} for f, evs in explained
+        ]
+        if alert is None:
+            print_json(body[0])
+        else:
+            print_json({"alert": alert, "firings": body, "missing_firings": missing_firings})
+        return
+    if alert is not None:
+        console.print(
+            f"alert {alert['id']} {alert['rule_id']} ({alert['severity']}, {alert['state']}): "
+            f"{alert['firing_count']} firing(s), {alert['event_count']} event(s)",
+            markup=False,
+        )
+    for firing, events in explained:
+        _print_firing(firing, events)
+    if missing_firings:
+        console.print(f"  {missing_firings} firing(s) of this alert are no longer stored")
+
+
+def _alert_id(text: str) -> int:
+    alert_id = int(text)
+    if alert_id >= 2**63:
+        raise GarrisonError(f"no alert {text}", hint="list alerts with `garrison alerts list`")
+    return alert_id
+
+
+def _explained(session: Session, firing_id: str) -> tuple[RuleFiring, list[SecurityEvent]]:
     from garrison.monitoring.rules.store import get_firing
     from garrison.monitoring.store import get_event
 
-    with state.store().session() as session:
-        firing = get_firing(session, firing_id)
-        found = (get_event(session, event_id) for event_id in firing.event_ids)
-        events = [stored.event for stored in found if stored is not None]
-    if json_output:
-        print_json({"firing": firing_dict(firing), "events": [e.to_flat() for e in events]})
-        return
+    firing = get_firing(session, firing_id)
+    found = (get_event(session, event_id) for event_id in firing.event_ids)
+    return firing, [stored.event for stored in found if stored is not None]
+
+
+def _print_firing(firing: RuleFiring, events: list[SecurityEvent]) -> None:
     console.print(f"{firing.rule_id}: {firing.title} ({firing.severity.value})", markup=False)
-    console.print(f"  {firing.summary}", markup=False)
+    console.print(f"  firing {firing.firing_id}: {firing.summary}", markup=False)
     console.print(
         f"  window {firing.window_start.isoformat()} .. {firing.window_end.isoformat()}, "
         f"{firing.event_count} event(s), group {firing.group or '-'}",

@@ -108,6 +108,10 @@ class Settings(BaseSettings):
     alerting_tick_seconds: float = Field(default=10.0, gt=0, le=3600)
     """How often the server flushes due alert groups and delivers the notification outbox."""
 
+    alerting_write_seconds: float = Field(default=0.5, ge=0, le=60)
+    """How long the live rules gather firings before storing them and updating their alerts in
+    one transaction; 0 writes after every ingest chunk."""
+
     server_limit_concurrency: int = Field(default=1000, ge=1)
     """Connections uvicorn serves at once before answering 503."""
 

@@ -18,6 +18,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 from typing import Protocol
 
 from garrison.core.settings import Settings
@@ -84,6 +85,23 @@ def default_scanner() -> Scanner:
     return _detector_scanner
 
 
+def scanner_for(content_dir: Path | None) -> Scanner:
+    """The detector pipeline bound to the organization's ``detectors.yaml`` in ``content_dir``,
+    read once: the server and bulk ingest scan thousands of texts a second, and resolving the
+    settings and the file per text cost more than the detectors themselves."""
+    if default_scanner() is not _detector_scanner:
+        return default_scanner()
+    from garrison.monitoring import detectors
+
+    config = detectors.config_for(content_dir)
+
+    def scan(text: str, context: ScanContext, /) -> ScanOutcome:
+        outcome: ScanOutcome = detectors.scan(text, context, config=config)
+        return outcome
+
+    return scan
+
+
 def clean_text(text: str) -> str:
     """``text`` with what no store accepts replaced: NUL (PostgreSQL refuses it) and unpaired
     surrogates (not encodable as UTF-8, so neither hashable nor storable)."""
@@ -121,7 +139,10 @@ class ContentPolicy:
         forge extra lines in a log viewer or a terminal table.
         """
         head = redacted[: self.preview_chars * 4]
-        flat = " ".join("".join(c if c.isprintable() else " " for c in head).split())
+        flat = " ".join(head.split())
+        if not flat.isprintable():
+            # Rare (zero-width and other format characters): the per-character pass only then.
+            flat = " ".join("".join(c if c.isprintable() else " " for c in flat).split())
         if len(flat) <= self.preview_chars:
             return flat
         return flat[: max(0, self.preview_chars - 1)] + "…"

@@ -7,11 +7,13 @@ Garrison rather than touching it.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -31,17 +33,29 @@ def _enable_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def json_text(value: Any) -> str:
+    """JSON columns' serializer: orjson (ten times the standard library's speed, which the
+    live alert path writes several columns of per firing), falling back to ``json.dumps`` for
+    what orjson refuses (integers past 64 bits, non-string keys) so that nothing storable
+    before is refused now."""
+    try:
+        return orjson.dumps(value).decode()
+    except orjson.JSONEncodeError:
+        return json.dumps(value)
+
+
 def create_store_engine(url: str) -> Engine:
     """An engine for ``url`` with the settings Garrison relies on for each backend."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(parsed)
+        engine = create_engine(parsed, json_serializer=json_text)
         event.listen(engine, "connect", _enable_sqlite_pragmas)
         return engine
     return create_engine(
         parsed,
+        json_serializer=json_text,
         pool_pre_ping=True,
         connect_args={"connect_timeout": POSTGRES_CONNECT_TIMEOUT_S},
     )

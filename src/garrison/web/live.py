@@ -1,5 +1,7 @@
-"""Live detection inside the server: every stored event reaches the rules, and a background task
-flushes due alert groups and delivers the notification outbox every ``alerting_tick_seconds``."""
+"""Live detection inside the server: every stored event reaches the rules; a background task
+writes the firings that waited ``alerting_write_seconds`` (ingest writes them itself while
+traffic flows), and flushes due alert groups and delivers the outbox every
+``alerting_tick_seconds``."""
 
 from __future__ import annotations
 
@@ -32,7 +34,9 @@ async def running(app: FastAPI, store: Store, settings: Settings) -> AsyncIterat
         return
     detection = await run_in_threadpool(LiveDetection.from_settings, store, settings)
     app.state.live = detection
-    ticker = asyncio.create_task(_tick_forever(detection, settings.alerting_tick_seconds))
+    ticker = asyncio.create_task(
+        _tick_forever(detection, settings.alerting_tick_seconds, settings.alerting_write_seconds)
+    )
     try:
         yield
     finally:
@@ -40,17 +44,31 @@ async def running(app: FastAPI, store: Store, settings: Settings) -> AsyncIterat
         with contextlib.suppress(asyncio.CancelledError):
             await ticker
         app.state.live = None
-
-
-async def _tick_forever(detection: LiveDetection, every: float) -> None:
-    while True:
-        await asyncio.sleep(every)
         try:
-            await run_in_threadpool(detection.tick)
+            # Firings gathered since the last write are stored before the process goes.
+            await run_in_threadpool(detection.write_pending)
         except Exception:
-            # A store hiccup must not end delivery for the life of the process; the outbox keeps
-            # what is due, and the next tick tries again.
-            log.exception("alert flush/delivery failed; trying again in %g s", every)
+            log.exception("firings gathered before shutdown could not be written")
+
+
+async def _tick_forever(detection: LiveDetection, every: float, write_every: float) -> None:
+    """``tick`` every ``every`` seconds; in between, write firings that have waited long
+    enough, so an alert is never held back by a quiet stream."""
+    step = min(every, write_every) if write_every > 0 else every
+    loop = asyncio.get_running_loop()
+    next_tick = loop.time() + every
+    while True:
+        await asyncio.sleep(step)
+        try:
+            if loop.time() >= next_tick:
+                next_tick = loop.time() + every
+                await run_in_threadpool(detection.tick)
+            elif detection.has_due_firings():
+                await run_in_threadpool(detection.write_pending)
+        except Exception:
+            # A store hiccup must not end delivery for the life of the process; the outbox and
+            # the waiting firings keep what is due, and the next round tries again.
+            log.exception("alert write, flush or delivery failed; trying again in %g s", step)
 
 
 def event_observer(request: Request) -> EventObserver | None:

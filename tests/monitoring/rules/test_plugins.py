@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,13 @@ def test_char_entropy() -> None:
     assert char_entropy("") == 0.0
     assert char_entropy("aaaa") == 0.0
     assert abs(char_entropy("abcd") - 2.0) < 1e-9
+
+
+def test_char_entropy_is_the_same_below_and_above_the_lookup_table() -> None:
+    # Two symbols at 3:1 carry 0.811 bits each, whether the text is short or 40,000 characters.
+    expected = -(0.75 * math.log2(0.75) + 0.25 * math.log2(0.25))
+    assert abs(char_entropy("aaab") - expected) < 1e-12
+    assert abs(char_entropy("aaab" * 10_000) - expected) < 1e-12
 
 
 def test_behavioral_shift_needs_a_baseline_and_a_large_move() -> None:

@@ -112,3 +112,14 @@ def test_hostile_text_is_matched_in_linear_time() -> None:
     assert not predicate(_event(content="a" * 50_000 + "!"))
     assert time.perf_counter() - started < 1.0
     assert predicate(_event(content="a" * 10))
+
+
+def test_regex_and_wildcards_match_characters_not_bytes() -> None:
+    # re2 is handed UTF-8 bytes: a single-character wildcard must still take one character
+    # (two bytes here), and case folding must still work past ASCII.
+    single, _ = _compile("  s: {garrison.content.text: 'caf?'}\n  condition: s")
+    assert single(_event(content="café"))
+    assert not single(_event(content="cafée"))
+    folded, _ = _compile("  s: {garrison.content.text|re|i: 'ÉTÉ'}\n  condition: s")
+    assert folded(_event(content="un été chaud"))
+    assert not folded(_event(content="un ete chaud"))

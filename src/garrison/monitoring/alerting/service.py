@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, NamedTuple
 
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text, update
 from sqlalchemy.orm import Session
 
 from garrison.core.errors import GarrisonError, NotFoundError
@@ -193,27 +193,36 @@ def inventory_assets(
     return found
 
 
-def _alert(row: AlertRow, silenced: list[int] | None = None) -> Alert:
+def _alert(row: AlertRow | Mapping[str, Any], silenced: list[int] | None = None) -> Alert:
+    """The alert a row holds: an ORM row, or the column values ``receive`` writes in bulk."""
+    v: Mapping[str, Any] = row if isinstance(row, Mapping) else _columns(row)
     return Alert(
-        id=row.id,
-        org=row.org,
-        fingerprint=row.fingerprint,
-        rule_id=row.rule_id,
-        severity=row.severity,
-        state=AlertState(row.state),
-        labels=dict(row.labels),
-        annotations=dict(row.annotations),
-        starts_at=row.starts_at,
-        last_received_at=row.last_received_at,
-        ends_at=row.ends_at,
-        firing_count=row.firing_count,
-        event_count=row.event_count,
-        firing_ids=list(row.firing_ids),
-        event_ids=list(row.event_ids),
-        acknowledged_by=row.acknowledged_by,
-        resolved_by=row.resolved_by,
+        id=v["id"],
+        org=v["org"],
+        fingerprint=v["fingerprint"],
+        rule_id=v["rule_id"],
+        severity=v["severity"],
+        state=AlertState(v["state"]),
+        labels=dict(v["labels"]),
+        annotations=dict(v["annotations"]),
+        starts_at=v["starts_at"],
+        last_received_at=v["last_received_at"],
+        ends_at=v["ends_at"],
+        firing_count=v["firing_count"],
+        event_count=v["event_count"],
+        firing_ids=list(v["firing_ids"]),
+        event_ids=list(v["event_ids"]),
+        acknowledged_by=v["acknowledged_by"],
+        resolved_by=v["resolved_by"],
         silenced_by=silenced or [],
     )
+
+
+_ALERT_COLUMNS = tuple(c.key for c in AlertRow.__table__.columns)
+
+
+def _columns(row: AlertRow) -> dict[str, Any]:
+    return {key: getattr(row, key) for key in _ALERT_COLUMNS}
 
 
 def _keep(existing: Sequence[str], new: Iterable[str]) -> list[str]:
@@ -493,27 +502,59 @@ class _Prepared(NamedTuple):
     fingerprint: str
 
 
-def _open_alerts(session: Session, keys: set[tuple[str, str]]) -> dict[tuple[str, str], AlertRow]:
-    """The newest open alert per (org, fingerprint) among ``keys``."""
-    found: dict[tuple[str, str], AlertRow] = {}
+def _open_alerts(
+    session: Session, keys: set[tuple[str, str]]
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """The newest open alert per (org, fingerprint) among ``keys``, as column values."""
+    found: dict[tuple[str, str], dict[str, Any]] = {}
     by_org: dict[str, list[str]] = {}
     for org, fp in sorted(keys):
         by_org.setdefault(org, []).append(fp)
+    table = AlertRow.__table__
     for org, fingerprints in by_org.items():
         # org first, so the (org, fingerprint, state) index answers it
         for first in range(0, len(fingerprints), 500):
-            rows = session.scalars(
-                select(AlertRow)
+            rows = session.execute(
+                select(table)
                 .where(
-                    AlertRow.org == org,
-                    AlertRow.fingerprint.in_(fingerprints[first : first + 500]),
-                    AlertRow.state.in_(OPEN_STATES),
+                    table.c.org == org,
+                    table.c.fingerprint.in_(fingerprints[first : first + 500]),
+                    table.c.state.in_(OPEN_STATES),
                 )
-                .order_by(AlertRow.id.desc())
+                .order_by(table.c.id.desc())
             )
-            for row in rows:
-                found.setdefault((row.org, row.fingerprint), row)
+            for row in rows.mappings():
+                found.setdefault((row["org"], row["fingerprint"]), dict(row))
     return found
+
+
+_FOLDED = (
+    "id",
+    "last_received_at",
+    "firing_count",
+    "event_count",
+    "firing_ids",
+    "event_ids",
+    "labels",
+    "severity",
+    "annotations",
+)
+"""The columns a later firing of an open alert changes."""
+
+
+def _fold(values: dict[str, Any], firing: RuleFiring, prepared: _Prepared, now: datetime) -> None:
+    """Fold a later firing into an open alert's column values."""
+    values["last_received_at"] = max(values["last_received_at"], now)
+    # The live engine re-sends a firing that grew within its suppression window: the alert
+    # stays alive, but it is still one firing.
+    if firing.firing_id not in values["firing_ids"]:
+        values["firing_count"] += 1
+    values["event_count"] += firing.event_count
+    values["firing_ids"] = _keep(values["firing_ids"], [firing.firing_id])
+    values["event_ids"] = _keep(values["event_ids"], firing.event_ids)
+    values["labels"] = prepared.labels
+    values["severity"] = prepared.severity.value
+    values["annotations"] = alert_annotations(firing, prepared.asset)
 
 
 class AlertManager:
@@ -536,28 +577,50 @@ class AlertManager:
 
     def receive(self, firings: Iterable[RuleFiring], now: datetime) -> list[Alert]:
         """Record firings as alerts: a new fingerprint opens an alert, a known one is updated."""
+        with self.store.session() as session:
+            return self.record(session, firings, now)
+
+    def record(self, session: Session, firings: Iterable[RuleFiring], now: datetime) -> list[Alert]:
+        """``receive`` within the caller's transaction, so the live path stores a batch's
+        firings and their alerts in one commit."""
         now = ensure_utc(now)
         started = time.perf_counter()
         batch = list(firings)
-        # Open alerts of this batch by (org, fingerprint): a burst of one user's firings costs one
-        # query and one row update, not one per firing.
-        touched: dict[tuple[str, str], AlertRow] = {}
-        with self.store.session() as session:
-            by_org: dict[str, set[str]] = {}
-            for firing in batch:
-                if firing.asset_id:
-                    by_org.setdefault(firing.org, set()).add(firing.asset_id)
-            contexts = {org: self._assets(session, org, sorted(ids)) for org, ids in by_org.items()}
-            prepared = [(f, self._prepare(f, contexts.get(f.org, {}))) for f in batch]
-            open_rows = _open_alerts(session, {(f.org, p.fingerprint) for f, p in prepared})
-            # One query for the batch above; without autoflush, adding rows costs no round trips.
-            with session.no_autoflush:
-                for firing, prep in prepared:
-                    self._record(session, firing, prep, now, open_rows=open_rows, touched=touched)
-            session.flush()
-            alerts = [_alert(row) for row in touched.values()]
+        by_org: dict[str, set[str]] = {}
+        for firing in batch:
+            if firing.asset_id:
+                by_org.setdefault(firing.org, set()).add(firing.asset_id)
+        contexts = {org: self._assets(session, org, sorted(ids)) for org, ids in by_org.items()}
+        prepared = [(f, self._prepare(f, contexts.get(f.org, {}))) for f in batch]
+        # A burst of one user's firings is one alert: the batch is folded per (org, fingerprint)
+        # in memory, then written with one multi-row INSERT and one executemany UPDATE.
+        current = _open_alerts(session, {(f.org, p.fingerprint) for f, p in prepared})
+        opened: dict[tuple[str, str], dict[str, Any]] = {}
+        updated: dict[tuple[str, str], dict[str, Any]] = {}
+        for firing, prep in prepared:
+            key = (firing.org, prep.fingerprint)
+            values = opened.get(key) or updated.get(key)
+            if values is None and key in current:
+                values = updated[key] = current[key]
+            if values is None:
+                opened[key] = self._opened(firing, prep, now)
+            else:
+                _fold(values, firing, prep, now)
+        if opened:
+            new_rows = list(opened.values())
+            ids = session.scalars(
+                insert(AlertRow).returning(AlertRow.id, sort_by_parameter_order=True),
+                [{k: v for k, v in values.items() if k != "id"} for values in new_rows],
+            ).all()
+            for values, alert_id in zip(new_rows, ids, strict=True):
+                values["id"] = alert_id
+                ALERTS_RAISED.labels(severity=values["severity"]).inc()
+        if updated:
+            session.execute(
+                update(AlertRow), [{k: v[k] for k in _FOLDED} for v in updated.values()]
+            )
         PIPELINE_LATENCY.labels(stage="route").observe(time.perf_counter() - started)
-        return alerts
+        return [_alert(values) for values in (*opened.values(), *updated.values())]
 
     def _prepare(self, firing: RuleFiring, contexts: Mapping[str, AssetContext]) -> _Prepared:
         asset = contexts.get(firing.asset_id) if firing.asset_id else None
@@ -567,55 +630,32 @@ class AlertManager:
         labels = alert_labels(firing, severity, asset)
         return _Prepared(asset, severity, labels, fingerprint(identity(labels, firing.group)))
 
-    def _record(
-        self,
-        session: Session,
-        firing: RuleFiring,
-        prepared: _Prepared,
-        now: datetime,
-        *,
-        open_rows: dict[tuple[str, str], AlertRow],
-        touched: dict[tuple[str, str], AlertRow],
-    ) -> None:
-        asset, severity, labels, fp = prepared
-        row = touched.get((firing.org, fp)) or open_rows.get((firing.org, fp))
-        if row is None:
-            routes = match_routes(self.config.tree, labels)
-            timeout = routes[0].resolve_timeout if routes else self.config.tree.resolve_timeout
-            row = AlertRow(
-                org=firing.org,
-                fingerprint=fp,
-                rule_id=firing.rule_id,
-                severity=severity.value,
-                state=AlertState.FIRING.value,
-                labels=labels,
-                annotations=alert_annotations(firing, asset),
-                firing_ids=[firing.firing_id],
-                event_ids=list(firing.event_ids[:MAX_KEPT_IDS]),
-                firing_count=1,
-                event_count=firing.event_count,
-                starts_at=min(ensure_utc(firing.window_start), now),
-                first_received_at=now,
-                last_received_at=now,
-                resolve_timeout_s=int(timeout.total_seconds()),
-                ends_at=None,
-            )
-            session.add(row)
-            touched[(firing.org, fp)] = row
-            ALERTS_RAISED.labels(severity=severity.value).inc()
-            return
-        touched[(firing.org, fp)] = row
-        row.last_received_at = max(row.last_received_at, now)
-        # The live engine re-sends a firing that grew within its suppression window: the alert
-        # stays alive, but it is still one firing.
-        if firing.firing_id not in row.firing_ids:
-            row.firing_count += 1
-        row.event_count += firing.event_count
-        row.firing_ids = _keep(row.firing_ids, [firing.firing_id])
-        row.event_ids = _keep(row.event_ids, firing.event_ids)
-        row.labels = labels
-        row.severity = severity.value
-        row.annotations = alert_annotations(firing, asset)
+    def _opened(self, firing: RuleFiring, prepared: _Prepared, now: datetime) -> dict[str, Any]:
+        """The column values of the alert a firing with a new fingerprint opens."""
+        routes = match_routes(self.config.tree, prepared.labels)
+        timeout = routes[0].resolve_timeout if routes else self.config.tree.resolve_timeout
+        return {
+            "id": None,
+            "org": firing.org,
+            "fingerprint": prepared.fingerprint,
+            "rule_id": firing.rule_id,
+            "severity": prepared.severity.value,
+            "state": AlertState.FIRING.value,
+            "labels": prepared.labels,
+            "annotations": alert_annotations(firing, prepared.asset),
+            "firing_ids": [firing.firing_id],
+            "event_ids": list(firing.event_ids[:MAX_KEPT_IDS]),
+            "firing_count": 1,
+            "event_count": firing.event_count,
+            "starts_at": min(ensure_utc(firing.window_start), now),
+            "first_received_at": now,
+            "last_received_at": now,
+            "resolve_timeout_s": int(timeout.total_seconds()),
+            "ends_at": None,
+            "acknowledged_by": None,
+            "acknowledged_at": None,
+            "resolved_by": None,
+        }
 
     def flush(self, now: datetime) -> FlushReport:
         """Resolve timed-out alerts, then enqueue a notification for every group that is due."""
@@ -623,9 +663,17 @@ class AlertManager:
         started = time.perf_counter()
         with self.store.session() as session:
             _serialise_flushes(session)
-            resolved = self._resolve_timed_out(session, now)
-            notifications, ids = self._notify(session, now)
-            self._gauge(session, now)
+            # The open alerts and the silences are read once and shared by the three steps: a
+            # flush costs one pass over the open alerts, not three.
+            open_rows = list(
+                session.scalars(select(AlertRow).where(AlertRow.state.in_(OPEN_STATES)))
+            )
+            silences = active_silences(session, now)
+            resolved = _resolve_timed_out(open_rows, now)
+            session.flush()
+            still_open = [row for row in open_rows if row.state in OPEN_STATES]
+            notifications, ids = self._notify(session, now, still_open, silences)
+            _gauge(still_open, silences)
         PIPELINE_LATENCY.labels(stage="route").observe(time.perf_counter() - started)
         outbox.update_depth(self.store)
         return FlushReport(resolved=resolved, notifications=notifications, outbox_ids=tuple(ids))
@@ -633,21 +681,14 @@ class AlertManager:
     def deliver(self, now: datetime, **kwargs: Any) -> outbox.DeliveryReport:
         return outbox.deliver_due(self.store, self.config, ensure_utc(now), **kwargs)
 
-    def _resolve_timed_out(self, session: Session, now: datetime) -> int:
-        count = 0
-        for row in session.scalars(select(AlertRow).where(AlertRow.state.in_(OPEN_STATES))):
-            deadline = row.last_received_at + timedelta(seconds=row.resolve_timeout_s)
-            if deadline <= now:
-                row.state = AlertState.RESOLVED.value
-                row.ends_at = deadline
-                count += 1
-        session.flush()
-        return count
-
-    def _notify(self, session: Session, now: datetime) -> tuple[int, list[int]]:
+    def _notify(
+        self,
+        session: Session,
+        now: datetime,
+        open_rows: Sequence[AlertRow],
+        silences: Mapping[str, list[tuple[int, list[Matcher]]]],
+    ) -> tuple[int, list[int]]:
         tree = self.config.tree
-        silences = active_silences(session, now)
-        open_rows = list(session.scalars(select(AlertRow).where(AlertRow.state.in_(OPEN_STATES))))
         muted: set[int] = set()
         by_org: dict[str, dict[str, AlertRow]] = {}
         for row in open_rows:
@@ -779,12 +820,26 @@ class AlertManager:
         group_row.notifications += 1
         return rows
 
-    def _gauge(self, session: Session, now: datetime) -> None:
-        silences = active_silences(session, now)
-        counts: dict[tuple[str, str], int] = {}
-        for row in session.scalars(select(AlertRow).where(AlertRow.state.in_(OPEN_STATES))):
-            state = "silenced" if silenced_by(row.labels, silences.get(row.org, [])) else row.state
-            counts[(row.severity, state)] = counts.get((row.severity, state), 0) + 1
-        ALERTS.clear()
-        for (severity, state), count in counts.items():
-            ALERTS.labels(severity=severity, state=state).set(count)
+
+def _resolve_timed_out(open_rows: Sequence[AlertRow], now: datetime) -> int:
+    """Resolve the open alerts no firing has renewed within their route's resolve_timeout."""
+    count = 0
+    for row in open_rows:
+        deadline = row.last_received_at + timedelta(seconds=row.resolve_timeout_s)
+        if deadline <= now:
+            row.state = AlertState.RESOLVED.value
+            row.ends_at = deadline
+            count += 1
+    return count
+
+
+def _gauge(
+    open_rows: Sequence[AlertRow], silences: Mapping[str, list[tuple[int, list[Matcher]]]]
+) -> None:
+    counts: dict[tuple[str, str], int] = {}
+    for row in open_rows:
+        state = "silenced" if silenced_by(row.labels, silences.get(row.org, [])) else row.state
+        counts[(row.severity, state)] = counts.get((row.severity, state), 0) + 1
+    ALERTS.clear()
+    for (severity, state), count in counts.items():
+        ALERTS.labels(severity=severity, state=state).set(count)

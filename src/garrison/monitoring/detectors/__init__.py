@@ -19,6 +19,7 @@ from garrison.monitoring.detectors.normalise import NormalisedText, View, normal
 from garrison.monitoring.detectors.pipeline import (
     DetectorsConfig,
     ScanResult,
+    config_for,
     load_builtin_detectors,
     load_config,
     redacted_preview,
@@ -38,6 +39,7 @@ __all__ = [
     "Span",
     "Verdict",
     "View",
+    "config_for",
     "detector_registry",
     "load_builtin_detectors",
     "load_config",

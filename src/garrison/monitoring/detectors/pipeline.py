@@ -126,10 +126,21 @@ def load_builtin_detectors() -> None:
 
 
 def load_config(path: Path | None = None) -> DetectorsConfig:
-    """The switchboard at ``path``, or the organization's / packaged ``detectors.yaml``."""
+    """The switchboard at ``path``, or the organization's / packaged ``detectors.yaml``.
+
+    Without ``path`` this reads the settings from the environment on every call; a long-lived
+    caller (the server, a CLI command scanning many texts) binds ``config_for`` once instead.
+    """
+    if path is not None:
+        load_builtin_detectors()
+        return _load_config(path)
+    return config_for(load_settings().content_dir)
+
+
+def config_for(content_dir: Path | None) -> DetectorsConfig:
+    """The organization's ``detectors.yaml`` in ``content_dir``, or the packaged one."""
     load_builtin_detectors()
-    chosen = path or content_file(CONFIG_FILE, load_settings().content_dir)
-    return _load_config(chosen)
+    return _load_config(content_file(CONFIG_FILE, content_dir))
 
 
 @lru_cache(maxsize=8)

@@ -73,6 +73,14 @@ def _text(value: Any) -> str | None:
     return None
 
 
+def _utf8(value: Any) -> bytes | None:
+    # re2 matches UTF-8 bytes natively (a wildcard still takes a whole character); handing it
+    # bytes skips the wrapper's mapping of byte offsets back to characters, half of a match's
+    # cost. surrogatepass: a free-form attribute value must not make a rule raise.
+    text = _text(value)
+    return None if text is None else text.encode("utf-8", "surrogatepass")
+
+
 def _wildcard_pattern(parts: tuple[Any, ...]) -> str:
     out: list[str] = []
     for part in parts:
@@ -105,8 +113,8 @@ def _string_test(value: SigmaString) -> ValueTest:
     options = re2.Options()
     options.case_sensitive = cased
     options.dot_nl = True
-    compiled = re2.compile(_wildcard_pattern(parts), options)
-    return _any_of(lambda v: (t := _text(v)) is not None and compiled.fullmatch(t) is not None)
+    compiled = re2.compile(_wildcard_pattern(parts).encode(), options)
+    return _any_of(lambda v: (b := _utf8(v)) is not None and compiled.fullmatch(b) is not None)
 
 
 def _regex_test(value: SigmaRegularExpression) -> ValueTest:
@@ -119,10 +127,10 @@ def _regex_test(value: SigmaRegularExpression) -> ValueTest:
     if SigmaRegularExpressionFlag.MULTILINE in value.flags:
         pattern = "(?m)" + pattern
     try:
-        compiled = re2.compile(pattern, options)
+        compiled = re2.compile(pattern.encode(), options)
     except re2.error as exc:
         raise UnsupportedSigma(f"regular expression {pattern!r} is not valid RE2 ({exc})") from None
-    return _any_of(lambda v: (t := _text(v)) is not None and compiled.search(t) is not None)
+    return _any_of(lambda v: (b := _utf8(v)) is not None and compiled.search(b) is not None)
 
 
 def _number(value: Any) -> float | None:

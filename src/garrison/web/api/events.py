@@ -16,7 +16,12 @@ from fastapi.responses import JSONResponse
 
 from garrison.core.errors import NotFoundError
 from garrison.core.settings import Settings
-from garrison.monitoring.content import ContentPolicy, content_policy_from_settings
+from garrison.monitoring.content import (
+    ContentPolicy,
+    Scanner,
+    content_policy_from_settings,
+    scanner_for,
+)
 from garrison.monitoring.events import EventCategory, EventType, IngestSource
 from garrison.monitoring.ingest.decode import (
     JSON_LINES_TYPES,
@@ -58,9 +63,23 @@ def content_policy(request: Request) -> ContentPolicy:
     return policy
 
 
+def content_scanner(request: Request) -> Scanner:
+    """The detectors bound to the deployment's detectors.yaml, built once per app."""
+    state = request.app.state
+    scanner: Scanner | None = getattr(state, "content_scanner", None)
+    if scanner is None:
+        scanner = state.content_scanner = scanner_for(state.settings.content_dir)
+    return scanner
+
+
 def ingest_pipeline(request: Request, store: StoreDep) -> IngestPipeline:
     """The pipeline requests feed; tests override this dependency to inject a scanner."""
-    return IngestPipeline(store, policy=content_policy(request), observer=event_observer(request))
+    return IngestPipeline(
+        store,
+        policy=content_policy(request),
+        scanner=content_scanner(request),
+        observer=event_observer(request),
+    )
 
 
 PipelineDep = Annotated[IngestPipeline, Depends(ingest_pipeline)]
