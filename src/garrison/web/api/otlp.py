@@ -14,7 +14,6 @@ from typing import Any
 
 import orjson
 from fastapi import APIRouter, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from garrison.monitoring.events import IngestSource
@@ -26,7 +25,13 @@ from garrison.monitoring.ingest.otlp import (
     traces_to_submissions,
 )
 from garrison.monitoring.ingest.pipeline import IngestPipeline
-from garrison.web.api.events import BodyTooLarge, PipelineDep, max_body_bytes, read_body
+from garrison.web.api.events import (
+    BodyTooLarge,
+    PipelineDep,
+    max_body_bytes,
+    read_body,
+    run_ingest,
+)
 from garrison.web.ratelimit import check_ingest, limit_message
 from garrison.web.security import bind_submissions, current_principal
 
@@ -94,7 +99,7 @@ async def _ingest(
         return response
     # identity: an org-scoped credential only ever writes its own org's events
     submissions = bind_submissions(conversion.submissions, current_principal(request))
-    report = await run_in_threadpool(pipeline.ingest, submissions, source=IngestSource.OTLP)
+    report = await run_ingest(request, pipeline, submissions, IngestSource.OTLP)
     refused: Counter[int] = Counter()
     messages: list[str] = []
     for item in report.items:
