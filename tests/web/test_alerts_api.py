@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import httpx
 
+from garrison import audit
 from garrison.core.timeutil import utcnow
 from garrison.identity import Scope
-from garrison.monitoring.alerting import AlertManager, load_alerting_config
+from garrison.monitoring.alerting import (
+    AlertManager,
+    get_alert,
+    list_silences,
+    load_alerting_config,
+)
 from garrison.monitoring.detectors.base import Severity
 from garrison.monitoring.rules.firing import RuleFiring
 from garrison.store import Store
+from tests.web.auth import signed_in_session
 from tests.web.conftest import ClientFactory
 
 
@@ -130,3 +138,82 @@ def test_scopes_and_organizations(client_for: ClientFactory, web_store: Store) -
     assert other.get("/api/v1/silences").json() == []
     gone = other.delete(f"/api/v1/silences/{silence['id']}", params={"actor": "x"})
     assert gone.status_code == 404
+
+
+def _form_token(page: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert found is not None
+    return found.group(1)
+
+
+def test_an_analyst_works_alerts_and_silences_from_the_dashboard(
+    anonymous_http: httpx.Client, web_store: Store
+) -> None:
+    alert_id = _fire(web_store, user="u-dash")
+    cookie, _ = signed_in_session(web_store, Scope.ANALYST, username="alice")
+    anonymous_http.cookies.set("garrison_session", cookie)
+    page = anonymous_http.get("/alerts")
+    assert f'action="/alerts/{alert_id}/ack"' in page.text
+    token = _form_token(page.text)
+
+    # A form without the session's CSRF token is refused and changes nothing.
+    refused = anonymous_http.post(f"/alerts/{alert_id}/ack", data={"csrf_token": "forged"})
+    assert refused.status_code == 403
+    acked = anonymous_http.post(f"/alerts/{alert_id}/ack", data={"csrf_token": token})
+    assert (acked.status_code, acked.headers["location"]) == (303, "/alerts")
+    silenced = anonymous_http.post(
+        "/alerts/silences",
+        data={
+            "csrf_token": token,
+            "matchers": 'user.id=u-dash\nalertname=~"RULE-.*"',
+            "duration": "90m",
+            "comment": "known pen test",
+        },
+    )
+    assert silenced.status_code == 303
+    bad = anonymous_http.post(
+        "/alerts/silences",
+        data={
+            "csrf_token": token,
+            "matchers": "user.id=u-dash",
+            "duration": "soon",
+            "comment": "x",
+        },
+    )
+    assert bad.status_code == 400 and "soon" in bad.text
+    page = anonymous_http.get("/alerts")
+    assert "acknowledged" in page.text and "known pen test" in page.text
+    (silence_id,) = re.findall(r'action="/alerts/silences/(\d+)/expire"', page.text)
+    assert (
+        anonymous_http.post(
+            f"/alerts/silences/{silence_id}/expire", data={"csrf_token": token}
+        ).status_code
+        == 303
+    )
+    assert (
+        anonymous_http.post(f"/alerts/{alert_id}/resolve", data={"csrf_token": token}).status_code
+        == 303
+    )
+
+    with web_store.session() as session:
+        alert = get_alert(session, alert_id, utcnow())
+        assert list_silences(session, utcnow()) == []
+        trail = [(e.actor, e.action) for e in audit.entries(session) if e.target_type != "http"]
+    assert (alert.acknowledged_by, alert.resolved_by) == ("user:alice", "user:alice")
+    assert ("user:alice", "alert.acknowledge") in trail
+    assert ("user:alice", "silence.create") in trail
+    assert ("user:alice", "silence.expire") in trail
+
+
+def test_a_reader_sees_no_buttons_and_cannot_post(
+    anonymous_http: httpx.Client, web_store: Store
+) -> None:
+    alert_id = _fire(web_store, user="u-read")
+    cookie, _ = signed_in_session(web_store, Scope.READ, username="rita")
+    anonymous_http.cookies.set("garrison_session", cookie)
+    page = anonymous_http.get("/alerts")
+    assert page.status_code == 200
+    assert "/ack" not in page.text and 'id="silence-form"' not in page.text
+    token = _form_token(page.text)
+    answer = anonymous_http.post(f"/alerts/{alert_id}/ack", data={"csrf_token": token})
+    assert answer.status_code == 403

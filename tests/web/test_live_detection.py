@@ -167,3 +167,31 @@ def test_live_rules_can_be_turned_off(tmp_path: Path, receiver: HttpReceiver) ->
             assert list_alerts(session, datetime.now(UTC)) == []
     finally:
         store.dispose()
+
+
+def test_firings_still_waiting_are_written_when_the_server_stops(tmp_path: Path) -> None:
+    # Writes a minute apart, ticks an hour: only the first batch writes at once, the second waits, and
+    # stopping the server must store it rather than drop it.
+    store = open_store(f"sqlite:///{tmp_path / 'g.db'}")
+    settings = load_settings(
+        database_url=store.url, alerting_write_seconds=60, alerting_tick_seconds=3600
+    )
+    ingest = bearer(issue_token(store, (Scope.INGEST,), name="support-bot"))
+    start = datetime.now(UTC) - timedelta(minutes=10)
+    try:
+        with (
+            run_in_thread(create_app(settings, store=store)) as url,
+            httpx.Client(base_url=url, headers=ingest, timeout=30) as client,
+        ):
+            _send(client, _blocks("u-first", 12, start, timedelta(seconds=5)))
+            _send(
+                client, _blocks("u-second", 12, start + timedelta(minutes=2), timedelta(seconds=5))
+            )
+            with store.session() as session:
+                users = {a.labels.get("user.id") for a in list_alerts(session, datetime.now(UTC))}
+            assert users == {"u-first"}
+        with store.session() as session:
+            users = {a.labels.get("user.id") for a in list_alerts(session, datetime.now(UTC))}
+        assert users == {"u-first", "u-second"}
+    finally:
+        store.dispose()

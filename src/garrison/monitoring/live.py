@@ -152,7 +152,15 @@ class LiveDetection:
                     continue
                 self.engine.process(event)
             due = self._write_due()
-        return self.write_pending(now) if due else []
+        if not due:
+            return []
+        try:
+            return self.write_pending(now)
+        except SQLAlchemyError as exc:
+            # The firings are kept for the next write (the timer's, or the next batch's); the
+            # events are stored, so ingest must not report a failure the client would retry.
+            log.warning("writing rule firings failed, kept for the next write: %s", exc)
+            return []
 
     def _write_due(self) -> bool:
         pending = len(self._sink.pending)
@@ -209,5 +217,9 @@ class LiveDetection:
         """Write waiting firings, resolve timed-out alerts, enqueue due group notifications,
         and drain the outbox."""
         now = ensure_utc(now) if now is not None else utcnow()
-        self.write_pending(now)
+        try:
+            self.write_pending(now)
+        except SQLAlchemyError as exc:
+            # Kept for the next round; alerts already stored are still flushed and delivered.
+            log.warning("writing rule firings failed, kept for the next write: %s", exc)
         return self.manager.flush(now), self.manager.deliver(now)

@@ -332,3 +332,39 @@ def test_refire_after_resolve_opens_a_new_alert(
     with manager.store.session() as session:
         states = sorted(a.state.value for a in list_alerts(session, later))
     assert states == ["firing", "resolved"]
+
+
+def test_people_changing_alerts_and_silences_are_in_the_audit_trail(
+    manager: AlertManager, firing: FiringFactory, config: AlertingConfig
+) -> None:
+    from garrison import audit
+
+    (alert,) = manager.receive([firing(severity=Severity.CRITICAL)], T0)
+    now = T0 + timedelta(seconds=30)
+    with manager.store.session() as session:
+        acknowledge(session, config, alert.id, "user:alice", now)
+        resolve(session, alert.id, "user:bob", now)
+        silence = add_silence(
+            session,
+            matchers=["user.id=u-1"],
+            ends_at=now + timedelta(hours=2),
+            created_by="user:carol",
+            comment="pen test of the support bot",
+            now=now,
+        )
+        expire_silence(session, silence.id, "user:dave", now + timedelta(minutes=1))
+    with manager.store.session() as session:
+        trail = [e for e in audit.entries(session) if e.target_type in ("alert", "silence")]
+        assert audit.verify(session).ok
+    assert [(e.actor, e.action, e.target_id) for e in trail] == [
+        ("user:alice", "alert.acknowledge", str(alert.id)),
+        ("user:bob", "alert.resolve", str(alert.id)),
+        ("user:carol", "silence.create", str(silence.id)),
+        ("user:dave", "silence.expire", str(silence.id)),
+    ]
+    ack, res, created, expired = trail
+    assert (ack.before["state"], ack.after["state"]) == ("firing", "acknowledged")
+    assert (res.before["state"], res.after["state"]) == ("acknowledged", "resolved")
+    assert res.after["resolved_by"] == "user:bob"
+    assert created.before is None and created.after["matchers"] == ['user.id="u-1"']
+    assert expired.before["status"] == "active" and expired.after["expired_by"] == "user:dave"

@@ -18,8 +18,9 @@ from enum import StrEnum
 from typing import Any, NamedTuple
 
 from sqlalchemy import insert, select, text, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
+from garrison import audit
 from garrison.core.errors import GarrisonError, NotFoundError
 from garrison.core.timeutil import ensure_utc
 from garrison.monitoring.alerting import outbox
@@ -326,6 +327,7 @@ def acknowledge(
     row = _require_alert(session, alert_id)
     if row.state != AlertState.FIRING.value:
         raise GarrisonError(f"alert {alert_id} is {row.state}; only a firing alert is acknowledged")
+    before = _audit_view(row)
     row.state = AlertState.ACKNOWLEDGED.value
     row.acknowledged_by = actor
     row.acknowledged_at = now
@@ -345,6 +347,7 @@ def acknowledge(
                     now=now,
                 )
     session.flush()
+    _audit(session, actor, "alert.acknowledge", row, before)
     return _alert(row)
 
 
@@ -354,11 +357,34 @@ def resolve(session: Session, alert_id: int, actor: str, now: datetime) -> Alert
     row = _require_alert(session, alert_id)
     if row.state == AlertState.RESOLVED.value:
         raise GarrisonError(f"alert {alert_id} is already resolved")
+    before = _audit_view(row)
     row.state = AlertState.RESOLVED.value
     row.ends_at = now
     row.resolved_by = actor
     session.flush()
+    _audit(session, actor, "alert.resolve", row, before)
     return _alert(row)
+
+
+def _audit_view(row: AlertRow) -> dict[str, Any]:
+    """What a person changes on an alert, for the audit trail's before and after."""
+    return {
+        "state": row.state,
+        "severity": row.severity,
+        "rule_id": row.rule_id,
+        "fingerprint": row.fingerprint,
+        "acknowledged_by": row.acknowledged_by,
+        "resolved_by": row.resolved_by,
+        "ends_at": row.ends_at,
+    }
+
+
+def _audit(
+    session: Session, actor: str, action: str, row: AlertRow, before: dict[str, Any]
+) -> None:
+    audit.record(
+        session, actor, action, "alert", str(row.id), before, _audit_view(row), org=row.org
+    )
 
 
 def add_silence(
@@ -413,7 +439,18 @@ def add_silence(
     )
     session.add(row)
     session.flush()
-    return _silence(row, now)
+    created = _silence(row, now)
+    audit.record(
+        session,
+        created_by,
+        "silence.create",
+        "silence",
+        str(row.id),
+        None,
+        created.to_dict(),
+        org=org,
+    )
+    return created
 
 
 def list_silences(
@@ -436,10 +473,22 @@ def expire_silence(session: Session, silence_id: int, actor: str, now: datetime)
         )
     if row.ends_at <= now:
         raise GarrisonError(f"silence {silence_id} has already expired")
+    before = _silence(row, now).to_dict()
     row.ends_at = max(now, row.starts_at)
     row.expired_by = actor
     session.flush()
-    return _silence(row, now)
+    expired = _silence(row, now)
+    audit.record(
+        session,
+        actor,
+        "silence.expire",
+        "silence",
+        str(row.id),
+        before,
+        expired.to_dict(),
+        org=row.org,
+    )
+    return expired
 
 
 # --- the pipeline --------------------------------------------------------------------------------
@@ -665,8 +714,14 @@ class AlertManager:
             _serialise_flushes(session)
             # The open alerts and the silences are read once and shared by the three steps: a
             # flush costs one pass over the open alerts, not three.
+            # Routing needs the labels, not the kept firing and event IDs (up to 200 per alert):
+            # those load only for the few alerts a notification is actually sent about.
             open_rows = list(
-                session.scalars(select(AlertRow).where(AlertRow.state.in_(OPEN_STATES)))
+                session.scalars(
+                    select(AlertRow)
+                    .where(AlertRow.state.in_(OPEN_STATES))
+                    .options(defer(AlertRow.firing_ids), defer(AlertRow.event_ids))
+                )
             )
             silences = active_silences(session, now)
             resolved = _resolve_timed_out(open_rows, now)
