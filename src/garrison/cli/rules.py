@@ -241,8 +241,9 @@ def explain(
     missing_firings = 0
     with state.store().session() as session:
         # Firing IDs are UUIDs: a plain number can only be an alert.
-        if target.strip().isdigit():
-            found = get_alert(session, _alert_id(target), utcnow())
+        number = target.strip()
+        if number.isascii() and number.isdigit():
+            found = get_alert(session, _alert_id(number), utcnow())
             alert = found.to_dict()
             explained = []
             for firing_id in found.firing_ids:
