@@ -15,6 +15,7 @@ from garrison.core.content import content_file, load_content_file
 from garrison.demo.estate import discover_sample_estate
 from garrison.identity.demo import ensure_demo_login
 from garrison.inventory.demo import load_demo_assets
+from garrison.monitoring.demo import load_demo_traffic
 from garrison.risk.demo import assess_demo
 from garrison.store import Store
 from garrison.tenancy import Organization, upsert_organization
@@ -65,6 +66,8 @@ def load_demo(
             store, org=organization.key, work_dir=work_dir, estate_dir=estate_dir
         )
     )
+    # Monitoring: a few minutes of traffic with one attacker, through the live rules into alerts.
+    report.steps.append(("traffic", load_demo_traffic(store, organization.key, content_dir)))
     # Identity: a demo admin with a fresh random password, printed and kept in a 0600 file.
     login_file = work_dir.parent / "demo-login.txt"
     user, password = ensure_demo_login(store, login_file)
