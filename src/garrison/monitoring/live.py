@@ -152,13 +152,15 @@ class LiveDetection:
                     continue
                 self.engine.process(event)
             due = self._write_due()
-        if not due:
-            return []
+        # The events are stored: a failed write must not become an error the client retries.
+        return self._write_or_keep(now) if due else []
+
+    def _write_or_keep(self, now: datetime) -> list[Alert]:
+        """``write_pending``, but a store that does not answer only delays the firings: they
+        stay for the next write (the timer's, or the next batch's)."""
         try:
             return self.write_pending(now)
         except SQLAlchemyError as exc:
-            # The firings are kept for the next write (the timer's, or the next batch's); the
-            # events are stored, so ingest must not report a failure the client would retry.
             log.warning("writing rule firings failed, kept for the next write: %s", exc)
             return []
 
@@ -194,8 +196,8 @@ class LiveDetection:
                 with self._lock:
                     self._sink.restore(firings)
                 raise
-            self._counted.update(counted)
-            for firing_id in counted:
+            for firing_id, told in counted.items():
+                self._counted[firing_id] = told
                 self._counted.move_to_end(firing_id)
             while len(self._counted) > COUNTED_FIRINGS:
                 self._counted.popitem(last=False)
@@ -217,9 +219,6 @@ class LiveDetection:
         """Write waiting firings, resolve timed-out alerts, enqueue due group notifications,
         and drain the outbox."""
         now = ensure_utc(now) if now is not None else utcnow()
-        try:
-            self.write_pending(now)
-        except SQLAlchemyError as exc:
-            # Kept for the next round; alerts already stored are still flushed and delivered.
-            log.warning("writing rule firings failed, kept for the next write: %s", exc)
+        # A failed write keeps its firings; the alerts already stored are flushed all the same.
+        self._write_or_keep(now)
         return self.manager.flush(now), self.manager.deliver(now)

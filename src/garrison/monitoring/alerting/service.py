@@ -195,7 +195,7 @@ def inventory_assets(
 
 
 def _alert(row: AlertRow | Mapping[str, Any], silenced: list[int] | None = None) -> Alert:
-    """The alert a row holds: an ORM row, or the column values ``receive`` writes in bulk."""
+    """The alert a row holds: an ORM row, or the column values ``record`` writes in bulk."""
     v: Mapping[str, Any] = row if isinstance(row, Mapping) else _columns(row)
     return Alert(
         id=v["id"],
@@ -347,7 +347,7 @@ def acknowledge(
                     now=now,
                 )
     session.flush()
-    _audit(session, actor, "alert.acknowledge", row, before)
+    _audit(session, actor, "alert.acknowledge", row, before, _audit_view(row))
     return _alert(row)
 
 
@@ -362,7 +362,7 @@ def resolve(session: Session, alert_id: int, actor: str, now: datetime) -> Alert
     row.ends_at = now
     row.resolved_by = actor
     session.flush()
-    _audit(session, actor, "alert.resolve", row, before)
+    _audit(session, actor, "alert.resolve", row, before, _audit_view(row))
     return _alert(row)
 
 
@@ -379,12 +379,16 @@ def _audit_view(row: AlertRow) -> dict[str, Any]:
     }
 
 
-def _audit(
-    session: Session, actor: str, action: str, row: AlertRow, before: dict[str, Any]
+def _audit(  # noqa: PLR0917 - the audit entry's parts, in the trail's order
+    session: Session,
+    actor: str,
+    action: str,
+    row: AlertRow | SilenceRow,
+    before: dict[str, Any] | None,
+    after: dict[str, Any],
 ) -> None:
-    audit.record(
-        session, actor, action, "alert", str(row.id), before, _audit_view(row), org=row.org
-    )
+    kind = "alert" if isinstance(row, AlertRow) else "silence"
+    audit.record(session, actor, action, kind, str(row.id), before, after, org=row.org)
 
 
 def add_silence(
@@ -440,16 +444,7 @@ def add_silence(
     session.add(row)
     session.flush()
     created = _silence(row, now)
-    audit.record(
-        session,
-        created_by,
-        "silence.create",
-        "silence",
-        str(row.id),
-        None,
-        created.to_dict(),
-        org=org,
-    )
+    _audit(session, created_by, "silence.create", row, None, created.to_dict())
     return created
 
 
@@ -478,16 +473,7 @@ def expire_silence(session: Session, silence_id: int, actor: str, now: datetime)
     row.expired_by = actor
     session.flush()
     expired = _silence(row, now)
-    audit.record(
-        session,
-        actor,
-        "silence.expire",
-        "silence",
-        str(row.id),
-        before,
-        expired.to_dict(),
-        org=row.org,
-    )
+    _audit(session, actor, "silence.expire", row, before, expired.to_dict())
     return expired
 
 

@@ -75,8 +75,8 @@ def _text(value: Any) -> str | None:
 
 def _utf8(value: Any) -> bytes | None:
     # re2 matches UTF-8 bytes natively (a wildcard still takes a whole character); handing it
-    # bytes skips the wrapper's mapping of byte offsets back to characters, half of a match's
-    # cost. surrogatepass: a free-form attribute value must not make a rule raise.
+    # bytes skips the wrapper's mapping of byte offsets back to characters, up to half of a
+    # match's cost. surrogatepass: a free-form attribute value must not make a rule raise.
     text = _text(value)
     return None if text is None else text.encode("utf-8", "surrogatepass")
 

@@ -46,8 +46,8 @@ def _values(firing: RuleFiring) -> dict[str, Any]:
 def save_firings(session: Session, firings: Iterable[RuleFiring]) -> int:
     """Insert or update ``firings``; returns how many were written.
 
-    The live path saves a batch per ingest chunk, so rows are written with one multi-row INSERT
-    and one executemany UPDATE rather than an ORM object per firing (5x less time per batch).
+    The live path saves every firing of a write at once: one multi-row INSERT and one
+    executemany UPDATE, not an ORM object per firing.
     """
     latest: dict[str, RuleFiring] = {}
     for firing in firings:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from starlette.responses import RedirectResponse, Response
 
 from garrison.core.errors import GarrisonError
@@ -25,7 +25,7 @@ from garrison.monitoring.alerting import (
 )
 from garrison.monitoring.alerting.config import parse_duration
 from garrison.monitoring.events import DEFAULT_ORG
-from garrison.web.api.alerts import AlertingDep
+from garrison.web.api.alerts import ANALYST, AlertId, AlertingDep, SilenceId
 from garrison.web.deps import StoreDep
 from garrison.web.security import PrincipalDep, optional_principal
 from garrison.web.templating import render
@@ -33,8 +33,6 @@ from garrison.web.templating import render
 router = APIRouter(prefix="/alerts", include_in_schema=False)
 
 MAX_ROWS = 500
-ANALYST = {"x-garrison-scope": "analyst"}
-RowId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
 @router.get("")
@@ -71,7 +69,7 @@ def _back() -> RedirectResponse:
 
 @router.post("/{alert_id}/ack", openapi_extra=ANALYST)
 def acknowledge_alert(
-    alert_id: RowId, store: StoreDep, config: AlertingDep, principal: PrincipalDep
+    alert_id: AlertId, store: StoreDep, config: AlertingDep, principal: PrincipalDep
 ) -> Response:
     with store.session() as session:
         acknowledge(session, config, alert_id, principal.actor, utcnow())
@@ -79,7 +77,7 @@ def acknowledge_alert(
 
 
 @router.post("/{alert_id}/resolve", openapi_extra=ANALYST)
-def resolve_alert(alert_id: RowId, store: StoreDep, principal: PrincipalDep) -> Response:
+def resolve_alert(alert_id: AlertId, store: StoreDep, principal: PrincipalDep) -> Response:
     with store.session() as session:
         resolve(session, alert_id, principal.actor, utcnow())
     return _back()
@@ -97,8 +95,12 @@ def create_silence(
     now = utcnow()
     try:
         ends_at = now + parse_duration(duration)
-    except (ValueError, OverflowError) as exc:
-        raise GarrisonError(f"duration {duration!r}: {exc}", hint="e.g. 30m, 2h or 1d") from None
+    except ValueError as exc:  # the message names the duration and the expected form
+        raise GarrisonError(str(exc), hint="e.g. 30m, 2h or 1d") from None
+    except OverflowError:
+        raise GarrisonError(
+            f"duration {duration!r} is too long", hint="a silence lasts at most 366 days"
+        ) from None
     lines = [line.strip() for line in matchers.splitlines() if line.strip()]
     with store.session() as session:
         add_silence(
@@ -114,7 +116,7 @@ def create_silence(
 
 
 @router.post("/silences/{silence_id}/expire", openapi_extra=ANALYST)
-def expire_silence_now(silence_id: RowId, store: StoreDep, principal: PrincipalDep) -> Response:
+def expire_silence_now(silence_id: SilenceId, store: StoreDep, principal: PrincipalDep) -> Response:
     with store.session() as session:
         expire_silence(session, silence_id, principal.actor, utcnow())
     return _back()
