@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any, cast
 
@@ -99,3 +100,21 @@ def test_explain_an_alert_shows_the_events_of_its_firings(
     assert text.code == 0 and f"alert {alert.id} RULE-RAPID-GUARDRAIL-BLOCKS" in text.out
     missing = garrison("rules", "explain", "999999")
     assert missing.code == 2 and "no alert 999999" in missing.err
+
+
+def test_without_the_siem_backends_only_export_is_unavailable(
+    garrison: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The siem extra is not part of `make demo`'s install: the CLI must still build and run.
+    for module in (
+        "sigma.backends.splunk.splunk",
+        "sigma.backends.elasticsearch.elasticsearch_eql",
+        "sigma.backends.elasticsearch.elasticsearch_esql",
+        "sigma.backends.elasticsearch.elasticsearch_lucene",
+    ):
+        monkeypatch.setitem(sys.modules, module, None)  # import now raises ImportError
+    assert garrison("rules", "list", "--json").code == 0
+    refused = garrison("rules", "export", "--backend", "splunk")
+    assert refused.code == 2
+    assert "no Sigma backend 'splunk' is installed" in refused.err
+    assert "garrison[siem]" in refused.err

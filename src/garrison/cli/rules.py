@@ -185,7 +185,12 @@ def _context() -> PluginContext:
 def export(
     rules: Annotated[list[str] | None, typer.Argument(help="Rule IDs; all when omitted.")] = None,
     backend: Annotated[
-        str, typer.Option(help=f"pySigma backend: {', '.join(backend_names())}.")
+        str,
+        typer.Option(
+            help="pySigma backend: "
+            + (", ".join(backend_names()) or "none installed (pip install 'garrison[siem]')")
+            + "."
+        ),
     ] = "splunk",
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:

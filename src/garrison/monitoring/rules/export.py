@@ -19,18 +19,28 @@ from garrison.monitoring.rules.loader import RulePack
 
 
 def _backends() -> dict[str, Any]:
-    from sigma.backends.elasticsearch.elasticsearch_eql import EqlBackend
-    from sigma.backends.elasticsearch.elasticsearch_esql import ESQLBackend
-    from sigma.backends.elasticsearch.elasticsearch_lucene import LuceneBackend
-    from sigma.backends.splunk.splunk import SplunkBackend
+    """The pySigma backends installed here. They come with the ``siem`` extra, which a server or
+    the demo need not have: without them only ``rules export`` is unavailable, not the CLI."""
+    found: dict[str, Any] = {}
+    try:
+        from sigma.backends.splunk.splunk import SplunkBackend
+    except ImportError:
+        pass
+    else:
+        found["splunk"] = SplunkBackend
+    try:
+        from sigma.backends.elasticsearch.elasticsearch_eql import EqlBackend
+        from sigma.backends.elasticsearch.elasticsearch_esql import ESQLBackend
+        from sigma.backends.elasticsearch.elasticsearch_lucene import LuceneBackend
+    except ImportError:
+        pass
+    else:
+        found.update({"elasticsearch": LuceneBackend, "lucene": LuceneBackend, "eql": EqlBackend})
+        found["esql"] = ESQLBackend
+    return found
 
-    return {
-        "splunk": SplunkBackend,
-        "elasticsearch": LuceneBackend,
-        "lucene": LuceneBackend,
-        "eql": EqlBackend,
-        "esql": ESQLBackend,
-    }
+
+SIEM_HINT = "install the SIEM backends: pip install 'garrison[siem]'"
 
 
 def backend_names() -> list[str]:
@@ -58,8 +68,10 @@ def _with_references(rule: SigmaRule | SigmaCorrelationRule) -> list[Any]:
 def export_rules(pack: RulePack, backend: str, rule_ids: list[str] | None = None) -> list[Exported]:
     backends = _backends()
     if backend not in backends:
+        installed = ", ".join(backend_names())
         raise GarrisonError(
-            f"no Sigma backend {backend!r}", hint=f"choose one of {', '.join(backend_names())}"
+            f"no Sigma backend {backend!r} is installed",
+            hint=f"choose one of {installed}" if installed else SIEM_HINT,
         )
     wanted = None if not rule_ids else {r.upper() for r in rule_ids}
     sigma_rules = [(r.meta.rule_id, r.sigma) for r in pack.event_rules if r.meta is not None] + [
