@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import math
 import socket
 from datetime import datetime, timedelta, timezone
 
@@ -8,6 +9,7 @@ from sqlalchemy import text
 
 from garrison.core.errors import StoreError
 from garrison.store import Store, create_store_engine, open_store
+from garrison.store.database import json_text, json_value
 from garrison.store.models import OrganizationRow
 from garrison.store.schema import current_revision, head_revision, schema_status
 
@@ -71,6 +73,16 @@ def test_timestamps_come_back_timezone_aware_utc(store: Store) -> None:
         assert row.created_at == written
         assert row.created_at.utcoffset() == timedelta(0)
         assert row.created_at.hour == 12
+
+
+def test_json_columns_read_back_what_either_serializer_wrote() -> None:
+    labels = {"alertname": "RULE-X", "user.id": "u-1", "n": 3, "ok": True, "none": None}
+    assert json_value(json_text(labels)) == labels
+    assert json_value(json_text(labels).encode()) == labels
+    # Past 64 bits orjson refuses both ways; the standard library takes over.
+    assert json_value(json_text({"big": 2**70})) == {"big": 2**70}
+    # Rows written before orjson can hold the standard library's NaN token.
+    assert math.isnan(json_value('{"score": NaN}')["score"])
 
 
 def _add_naive(store: Store) -> None:

@@ -44,18 +44,29 @@ def json_text(value: Any) -> str:
         return json.dumps(value)
 
 
+def json_value(stored: str | bytes) -> Any:
+    """JSON columns' deserializer: orjson (an alert flush reads the labels of every open alert),
+    falling back to ``json.loads`` for what only the standard library reads, such as the
+    ``NaN`` tokens ``json.dumps`` wrote before ``json_text`` used orjson."""
+    try:
+        return orjson.loads(stored)
+    except orjson.JSONDecodeError:
+        return json.loads(stored)
+
+
 def create_store_engine(url: str) -> Engine:
     """An engine for ``url`` with the settings Garrison relies on for each backend."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(parsed, json_serializer=json_text)
+        engine = create_engine(parsed, json_serializer=json_text, json_deserializer=json_value)
         event.listen(engine, "connect", _enable_sqlite_pragmas)
         return engine
     return create_engine(
         parsed,
         json_serializer=json_text,
+        json_deserializer=json_value,
         pool_pre_ping=True,
         connect_args={"connect_timeout": POSTGRES_CONNECT_TIMEOUT_S},
     )

@@ -17,8 +17,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, NamedTuple
 
-from sqlalchemy import insert, select, text, update
-from sqlalchemy.orm import Session, defer
+from sqlalchemy import delete, insert, select, text, update
+from sqlalchemy.orm import Session
 
 from garrison import audit
 from garrison.core.errors import GarrisonError, NotFoundError
@@ -512,7 +512,7 @@ class _Group:
     route: ResolvedRoute
     labels: dict[str, str]
     key: str
-    alerts: list[AlertRow] = field(default_factory=list)
+    alerts: list[_OpenAlert] = field(default_factory=list)
 
 
 def _digest(org: str, key: str) -> str:
@@ -698,21 +698,13 @@ class AlertManager:
         started = time.perf_counter()
         with self.store.session() as session:
             _serialise_flushes(session)
-            # The open alerts and the silences are read once and shared by the three steps: a
-            # flush costs one pass over the open alerts, not three.
-            # Routing needs the labels, not the kept firing and event IDs (up to 200 per alert):
-            # those load only for the few alerts a notification is actually sent about.
-            open_rows = list(
-                session.scalars(
-                    select(AlertRow)
-                    .where(AlertRow.state.in_(OPEN_STATES))
-                    .options(defer(AlertRow.firing_ids), defer(AlertRow.event_ids))
-                )
-            )
+            # A flush reads every open alert and every group, so it reads them as plain column
+            # values: ORM objects for ~10k alerts and groups made a flush cost seconds (issue 7's
+            # load run). Full alert rows load only for the alerts a notification is sent about.
+            open_alerts = _load_open_alerts(session)
             silences = active_silences(session, now)
-            resolved = _resolve_timed_out(open_rows, now)
-            session.flush()
-            still_open = [row for row in open_rows if row.state in OPEN_STATES]
+            resolved = _resolve_timed_out(session, open_alerts, now)
+            still_open = [alert for alert in open_alerts if alert.state in OPEN_STATES]
             notifications, ids = self._notify(session, now, still_open, silences)
             _gauge(still_open, silences)
         PIPELINE_LATENCY.labels(stage="route").observe(time.perf_counter() - started)
@@ -722,117 +714,154 @@ class AlertManager:
     def deliver(self, now: datetime, **kwargs: Any) -> outbox.DeliveryReport:
         return outbox.deliver_due(self.store, self.config, ensure_utc(now), **kwargs)
 
+    def _muted(
+        self,
+        open_alerts: Sequence[_OpenAlert],
+        silences: Mapping[str, list[tuple[int, list[Matcher]]]],
+    ) -> set[int]:
+        """The IDs of open alerts a silence or an inhibit rule keeps quiet."""
+        muted: set[int] = set()
+        by_org: dict[str, dict[str, _OpenAlert]] = {}
+        for alert in open_alerts:
+            by_org.setdefault(alert.org, {})[alert.fingerprint] = alert
+            if silenced_by(alert.labels, silences.get(alert.org, [])):
+                muted.add(alert.id)
+        for org_alerts in by_org.values():
+            for fp in inhibited({fp: a.labels for fp, a in org_alerts.items()}, self._inhibit):
+                muted.add(org_alerts[fp].id)
+        return muted
+
+    def _groups(
+        self,
+        open_alerts: Sequence[_OpenAlert],
+        silences: Mapping[str, list[tuple[int, list[Matcher]]]],
+    ) -> dict[str, _Group]:
+        """The open alerts that are not muted, in the groups of every route they match."""
+        muted = self._muted(open_alerts, silences)
+        groups: dict[str, _Group] = {}
+        for alert in open_alerts:
+            if alert.id in muted:
+                continue
+            for route in match_routes(self.config.tree, alert.labels):
+                labels = group_labels(route, alert.labels)
+                key = group_key(route, labels)
+                group = groups.setdefault(
+                    _digest(alert.org, key), _Group(alert.org, route, labels, key)
+                )
+                group.alerts.append(alert)
+        return groups
+
+    def _plans(
+        self, session: Session, groups: Mapping[str, _Group]
+    ) -> tuple[list[tuple[_Group, _GroupState]], list[int]]:
+        """Each group with its stored state (new when first seen), in digest order; and the IDs
+        of stored groups whose route left alerting.yaml, to forget."""
+        stored = {state.key_digest: state for state in _load_groups(session)}
+        dropped: list[int] = []
+        plans: list[tuple[_Group, _GroupState]] = []
+        for digest in sorted(set(groups) | set(stored)):
+            state = stored.get(digest)
+            group = groups.get(digest)
+            if group is None:
+                assert state is not None
+                assert state.id is not None
+                known = _route_by_path(self.config.tree, state.route_path)
+                if known is None:
+                    dropped.append(state.id)
+                    continue
+                group = _Group(state.org, known, dict(state.group_labels), state.group_key)
+            plans.append((group, state if state is not None else _GroupState.new(group, digest)))
+        return plans, dropped
+
     def _notify(
         self,
         session: Session,
         now: datetime,
-        open_rows: Sequence[AlertRow],
+        open_alerts: Sequence[_OpenAlert],
         silences: Mapping[str, list[tuple[int, list[Matcher]]]],
     ) -> tuple[int, list[int]]:
-        tree = self.config.tree
-        muted: set[int] = set()
-        by_org: dict[str, dict[str, AlertRow]] = {}
-        for row in open_rows:
-            by_org.setdefault(row.org, {})[row.fingerprint] = row
-            if silenced_by(row.labels, silences.get(row.org, [])):
-                muted.add(row.id)
-        for org_rows in by_org.values():
-            for fp in inhibited({fp: r.labels for fp, r in org_rows.items()}, self._inhibit):
-                muted.add(org_rows[fp].id)
+        groups = self._groups(open_alerts, silences)
+        plans, dropped = self._plans(session, groups)
 
-        groups: dict[str, _Group] = {}
-        for row in open_rows:
-            if row.id in muted:
+        # Alerts a group was last told were firing and that have left it: resolved ones are
+        # announced (when the receiver wants that). One query for every group, not one each.
+        told: dict[int, list[int]] = {}
+        for index, (group, state) in enumerate(plans):
+            if self.config.receiver(group.route.receiver).send_resolved:
+                still = {alert.id for alert in group.alerts}
+                told[index] = [i for i in state.told_firing() if i not in still]
+        resolved_rows = _load_alerts(
+            session, {i for ids in told.values() for i in ids}, AlertState.RESOLVED
+        )
+
+        due: list[tuple[_Group, _GroupState, list[_OpenAlert], list[AlertRow]]] = []
+        for index, (group, state) in enumerate(plans):
+            firing = sorted(group.alerts, key=lambda a: a.id)
+            resolved = [resolved_rows[i] for i in sorted(told.get(index, ())) if i in resolved_rows]
+            if not firing and not resolved:
+                # nothing left to say: a later firing waits group_wait again
+                if state.id is not None:
+                    dropped.append(state.id)
+                state.dropped = True
                 continue
-            for route in match_routes(tree, row.labels):
-                labels = group_labels(route, row.labels)
-                key = group_key(route, labels)
-                digest = _digest(row.org, key)
-                groups.setdefault(digest, _Group(row.org, route, labels, key)).alerts.append(row)
+            if self._due(group, state, firing, resolved, now):
+                due.append((group, state, firing, resolved))
 
-        stored = {g.key_digest: g for g in session.scalars(select(NotificationGroupRow))}
+        full = _load_alerts(session, {a.id for _, _, firing, _ in due for a in firing}, None)
         notifications = 0
         enqueued: list[OutboxRow] = []
-        for digest in sorted(set(groups) | set(stored)):
-            group_row = stored.get(digest)
-            group = groups.get(digest)
-            if group is None:
-                assert group_row is not None
-                known = _route_by_path(tree, group_row.route_path)
-                if known is None:  # the route left alerting.yaml: forget its group
-                    session.delete(group_row)
-                    continue
-                group = _Group(
-                    group_row.org, known, dict(group_row.group_labels), group_row.group_key
-                )
-            if group_row is None:
-                group_row = NotificationGroupRow(
-                    org=group.org,
-                    key_digest=digest,
-                    group_key=group.key,
-                    route_path=group.route.path,
-                    receiver=group.route.receiver,
-                    group_labels=group.labels,
-                    # group_wait counts from the first alert's arrival, as in Alertmanager
-                    first_seen_at=min(r.first_received_at for r in group.alerts),
-                    last_sent_at=None,
-                    last_hash="",
-                    sent_alert_ids=[],
-                    notifications=0,
-                )
-                session.add(group_row)
-            sent = self._maybe_send(session, group, group_row, now)
-            if sent is None:
-                continue
+        for group, state, firing, resolved in due:
+            members = [*(full[a.id] for a in firing if a.id in full), *resolved]
+            enqueued.extend(self._send(session, group, state, members, now))
+            state.last_sent_at = now
+            state.sent_alert_ids = [{"id": a.id, "status": "firing"} for a in firing]
+            state.notifications += 1
+            state.changed = True
             notifications += 1
-            enqueued.extend(sent)
+        _write_groups(session, [state for _, state in plans], dropped)
         session.flush()
         return notifications, [row.id for row in enqueued]
 
-    def _maybe_send(
-        self, session: Session, group: _Group, group_row: NotificationGroupRow, now: datetime
-    ) -> list[OutboxRow] | None:
-        receiver = self.config.receiver(group.route.receiver)
-        previous = {int(e["id"]): str(e["status"]) for e in group_row.sent_alert_ids}
-        firing = sorted(group.alerts, key=lambda r: r.id)
-        firing_ids = {r.id for r in firing}
-        resolved: list[AlertRow] = []
-        told_firing = [i for i, s in previous.items() if s == "firing" and i not in firing_ids]
-        if told_firing and receiver.send_resolved:
-            resolved = list(
-                session.scalars(
-                    select(AlertRow)
-                    .where(
-                        AlertRow.id.in_(told_firing), AlertRow.state == AlertState.RESOLVED.value
-                    )
-                    .order_by(AlertRow.id)
-                )
-            )
-        if not firing and not resolved:
-            session.delete(group_row)  # nothing left to say: a later firing waits group_wait again
-            return None
+    @staticmethod
+    def _due(
+        group: _Group,
+        state: _GroupState,
+        firing: Sequence[_OpenAlert],
+        resolved: Sequence[AlertRow],
+        now: datetime,
+    ) -> bool:
+        previous = state.previous()
         news = has_news(
-            firing={r.id for r in firing},
+            firing={a.id for a in firing},
             resolved={r.id for r in resolved},
             last_firing={i for i, s in previous.items() if s == "firing"},
             last_resolved={i for i, s in previous.items() if s == "resolved"},
         )
-        due = notification_due(
+        return notification_due(
             now=now,
-            first_seen=group_row.first_seen_at,
-            last_sent=group_row.last_sent_at,
+            first_seen=state.first_seen_at,
+            last_sent=state.last_sent_at,
             news=news,
-            any_firing=any(r.state == AlertState.FIRING.value for r in firing),
+            any_firing=any(a.state == AlertState.FIRING.value for a in firing),
             route=group.route,
         )
-        if not due:
-            return None
-        members = [*firing, *resolved]
+
+    def _send(
+        self,
+        session: Session,
+        group: _Group,
+        state: _GroupState,
+        members: Sequence[AlertRow],
+        now: datetime,
+    ) -> list[OutboxRow]:
+        """Render the group's notification for each of its receiver's channels, into the outbox."""
+        receiver = self.config.receiver(group.route.receiver)
         notified = tuple(_notified(r, self.config.external_url) for r in members)
+        any_firing = any(a.status == "firing" for a in notified)
         notification = Notification(
             receiver=receiver.name,
             group_key=group.key,
-            status="firing" if firing else "resolved",
+            status="firing" if any_firing else "resolved",
             group_labels=group.labels,
             alerts=notified,
             external_url=self.config.external_url,
@@ -855,32 +884,158 @@ class AlertManager:
                     now=now,
                 )
                 rows.append(row)
-        group_row.last_sent_at = now
-        group_row.last_hash = content_hash([(a.fingerprint, a.status) for a in notified])
-        group_row.sent_alert_ids = [{"id": r.id, "status": "firing"} for r in firing]
-        group_row.notifications += 1
+        state.last_hash = content_hash([(a.fingerprint, a.status) for a in notified])
         return rows
 
 
-def _resolve_timed_out(open_rows: Sequence[AlertRow], now: datetime) -> int:
+_OPEN_COLUMNS = (
+    "id",
+    "org",
+    "fingerprint",
+    "severity",
+    "state",
+    "labels",
+    "first_received_at",
+    "last_received_at",
+    "resolve_timeout_s",
+)
+
+
+@dataclass(slots=True)
+class _OpenAlert:
+    """The columns of an open alert that resolving, silencing and grouping read."""
+
+    id: int
+    org: str
+    fingerprint: str
+    severity: str
+    state: str
+    labels: dict[str, str]
+    first_received_at: datetime
+    last_received_at: datetime
+    resolve_timeout_s: int
+
+
+def _load_open_alerts(session: Session) -> list[_OpenAlert]:
+    table = AlertRow.__table__
+    rows = session.execute(
+        select(*(table.c[name] for name in _OPEN_COLUMNS)).where(table.c.state.in_(OPEN_STATES))
+    )
+    return [_OpenAlert(*row) for row in rows]
+
+
+def _load_alerts(session: Session, ids: set[int], state: AlertState | None) -> dict[int, AlertRow]:
+    """Full alert rows by ID (only those in ``state`` when one is given), 500 IDs a query."""
+    found: dict[int, AlertRow] = {}
+    ordered = sorted(ids)
+    for first in range(0, len(ordered), 500):
+        query = select(AlertRow).where(AlertRow.id.in_(ordered[first : first + 500]))
+        if state is not None:
+            query = query.where(AlertRow.state == state.value)
+        found.update((row.id, row) for row in session.scalars(query))
+    return found
+
+
+_GROUP_UPDATED = ("id", "last_sent_at", "last_hash", "sent_alert_ids", "notifications")
+
+
+@dataclass(slots=True)
+class _GroupState:
+    """A notification group's row as plain values, written back in bulk after the flush."""
+
+    id: int | None
+    org: str
+    key_digest: str
+    group_key: str
+    route_path: str
+    receiver: str
+    group_labels: dict[str, str]
+    first_seen_at: datetime
+    last_sent_at: datetime | None
+    last_hash: str
+    sent_alert_ids: list[Any]
+    notifications: int
+    changed: bool = False
+    dropped: bool = False
+
+    @classmethod
+    def new(cls, group: _Group, digest: str) -> _GroupState:
+        return cls(
+            id=None,
+            org=group.org,
+            key_digest=digest,
+            group_key=group.key,
+            route_path=group.route.path,
+            receiver=group.route.receiver,
+            group_labels=group.labels,
+            # group_wait counts from the first alert's arrival, as in Alertmanager
+            first_seen_at=min(a.first_received_at for a in group.alerts),
+            last_sent_at=None,
+            last_hash="",
+            sent_alert_ids=[],
+            notifications=0,
+        )
+
+    def previous(self) -> dict[int, str]:
+        """What the last notification said of each alert: ``firing`` or ``resolved``."""
+        return {int(e["id"]): str(e["status"]) for e in self.sent_alert_ids}
+
+    def told_firing(self) -> list[int]:
+        return [i for i, status in self.previous().items() if status == "firing"]
+
+    def columns(self) -> dict[str, Any]:
+        values = {name: getattr(self, name) for name in _GROUP_COLUMNS}
+        del values["id"]
+        return values
+
+
+_GROUP_COLUMNS = tuple(c.name for c in NotificationGroupRow.__table__.columns)
+
+
+def _load_groups(session: Session) -> list[_GroupState]:
+    table = NotificationGroupRow.__table__
+    return [_GroupState(**row._asdict()) for row in session.execute(select(table))]
+
+
+def _write_groups(session: Session, states: Sequence[_GroupState], dropped: Sequence[int]) -> None:
+    """New groups inserted, notified ones updated and emptied ones deleted, in a few statements."""
+    for first in range(0, len(dropped), 500):
+        chunk = dropped[first : first + 500]
+        session.execute(delete(NotificationGroupRow).where(NotificationGroupRow.id.in_(chunk)))
+    added = [s.columns() for s in states if s.id is None and not s.dropped]
+    if added:
+        session.execute(insert(NotificationGroupRow), added)
+    changed = [
+        {name: getattr(s, name) for name in _GROUP_UPDATED}
+        for s in states
+        if s.id is not None and s.changed and not s.dropped
+    ]
+    if changed:
+        session.execute(update(NotificationGroupRow), changed)
+
+
+def _resolve_timed_out(session: Session, open_alerts: Sequence[_OpenAlert], now: datetime) -> int:
     """Resolve the open alerts no firing has renewed within their route's resolve_timeout."""
-    count = 0
-    for row in open_rows:
-        deadline = row.last_received_at + timedelta(seconds=row.resolve_timeout_s)
+    ended: list[dict[str, Any]] = []
+    for alert in open_alerts:
+        deadline = alert.last_received_at + timedelta(seconds=alert.resolve_timeout_s)
         if deadline <= now:
-            row.state = AlertState.RESOLVED.value
-            row.ends_at = deadline
-            count += 1
-    return count
+            alert.state = AlertState.RESOLVED.value
+            ended.append({"id": alert.id, "state": alert.state, "ends_at": deadline})
+    if ended:
+        session.execute(update(AlertRow), ended)
+    return len(ended)
 
 
 def _gauge(
-    open_rows: Sequence[AlertRow], silences: Mapping[str, list[tuple[int, list[Matcher]]]]
+    open_alerts: Sequence[_OpenAlert], silences: Mapping[str, list[tuple[int, list[Matcher]]]]
 ) -> None:
     counts: dict[tuple[str, str], int] = {}
-    for row in open_rows:
-        state = "silenced" if silenced_by(row.labels, silences.get(row.org, [])) else row.state
-        counts[(row.severity, state)] = counts.get((row.severity, state), 0) + 1
+    for alert in open_alerts:
+        state = (
+            "silenced" if silenced_by(alert.labels, silences.get(alert.org, [])) else alert.state
+        )
+        counts[(alert.severity, state)] = counts.get((alert.severity, state), 0) + 1
     ALERTS.clear()
     for (severity, state), count in counts.items():
         ALERTS.labels(severity=severity, state=state).set(count)

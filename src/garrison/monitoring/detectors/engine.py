@@ -30,6 +30,7 @@ import logging
 import os
 import platform
 import tempfile
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -108,6 +109,9 @@ class PatternEngine:
         ]
         self._hs_db: Any = None
         self._hs_rot13: Any = None
+        # Hyperscan scans without the GIL, and a scratch space serves one scan at a time: each
+        # thread gets its own per database (two ingest batches are scanned at once).
+        self._scratch = threading.local()
         self._set: Any = None
         self._reads: dict[str, tuple[bool, ...]] = {}
         if engine == "hyperscan":
@@ -144,6 +148,18 @@ class PatternEngine:
         _write_cached_database(key, database)
         return database
 
+    def _thread_scratch(self, database: Any) -> Any:
+        """This thread's scratch space for ``database``, made on the thread's first scan."""
+        import hyperscan
+
+        spaces: dict[int, Any] | None = getattr(self._scratch, "spaces", None)
+        if spaces is None:
+            spaces = self._scratch.spaces = {}
+        scratch = spaces.get(id(database))
+        if scratch is None:
+            scratch = spaces[id(database)] = hyperscan.Scratch(database)
+        return scratch
+
     def _compile_set(self) -> Any:
         matcher = re2.Set.SearchSet(re2.Options())
         for pattern in self.patterns:
@@ -166,7 +182,12 @@ class PatternEngine:
                 database = self._hs_rot13
                 if database is None:
                     return found
-            database.scan(encoded, match_event_handler=_collect, context=found)
+            database.scan(
+                encoded,
+                match_event_handler=_collect,
+                context=found,
+                scratch=self._thread_scratch(database),
+            )
             found.sort()
             return found
         indexes = self._set.Match(text if data is None else data)

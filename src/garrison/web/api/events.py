@@ -87,11 +87,12 @@ def ingest_pipeline(request: Request, store: StoreDep) -> IngestPipeline:
 
 PipelineDep = Annotated[IngestPipeline, Depends(ingest_pipeline)]
 
-INGEST_THREADS = 2
-"""Ingest batches scanned at once. Scanning is CPU work under the GIL: more threads than this
-only take turns on it (at a cost), and SQLite takes one writer at a time anyway. Requests past
-it wait their turn in order: with 2 instead of the thread pool's 16 the loopback load test went
-from 807 to 1,500 events/s (benchmarks/ingest/RESULTS.md)."""
+INGEST_THREADS = 1
+"""Ingest batches scanned at once. Scanning is CPU work under the GIL, and SQLite takes one
+writer at a time: a second thread only takes turns with the first, and each hand-over of the GIL
+costs. Requests past it wait their turn in order. On the loopback load test, one thread against
+two: median 1,211 against 1,096 events/s, and 805 against 998 us of server CPU per event
+(benchmarks/ingest/RESULTS.md). The thread pool's default of 16 gave 807 events/s at less load."""
 
 
 async def run_ingest(
