@@ -232,3 +232,15 @@ def test_endpoint_normalisation_keeps_path_case() -> None:
 def test_review_dates_are_dates() -> None:
     spec = AssetSpec(name="a", asset_type="tool", last_security_review="2026-01-31")
     assert spec.last_security_review == date(2026, 1, 31)
+
+
+@pytest.mark.parametrize("name", ["", "   ", "\x1e", "\t\n"])
+def test_a_name_of_only_whitespace_is_refused(name: str) -> None:
+    # The length limit applies after stripping: "\x1e" once passed, was stored as "", and then
+    # the asset could not be loaded.
+    with pytest.raises(ValidationError, match="name"):
+        AssetSpec(name=name, asset_type=AssetType.VECTOR_DATABASE)
+    assert (
+        AssetSpec(name=f" {name}db ", asset_type=AssetType.VECTOR_DATABASE).name
+        == f"{name}db".strip()
+    )

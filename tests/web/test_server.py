@@ -82,3 +82,33 @@ def _wait_for_health(url: str, process: subprocess.Popen[bytes]) -> dict[str, ob
         except httpx.TransportError:
             time.sleep(0.1)
     raise AssertionError(f"nothing answered at {url}")
+
+
+LOGGING_PROBE = """
+import logging.config
+from garrison.core.settings import Settings
+from garrison.web.server import log_config
+logging.config.dictConfig(log_config(Settings(log_level="info")))
+log = logging.getLogger("garrison.monitoring.ingest.enrich")
+log.debug("not shown below the configured level")
+log.info("scanner bound")
+try:
+    raise ValueError("scratch in use")
+except ValueError:
+    log.exception("scanning garrison.content.text failed")
+"""
+
+
+def test_garrison_log_records_carry_time_level_and_logger() -> None:
+    # `garrison serve` applies this configuration; a child process keeps it out of the tests'.
+    done = subprocess.run(
+        [sys.executable, "-c", LOGGING_PROBE], capture_output=True, text=True, check=True
+    )
+    lines = done.stderr.splitlines()
+    assert "not shown" not in done.stderr
+    assert any(" INFO garrison.monitoring.ingest.enrich: scanner bound" in line for line in lines)
+    failed = next(i for i, line in enumerate(lines) if "scanning garrison.content" in line)
+    assert " ERROR garrison.monitoring.ingest.enrich: " in lines[failed]
+    assert lines[failed][:4].isdigit()  # the time comes first
+    assert lines[failed + 1].startswith("Traceback (most recent call last)")
+    assert lines[-1] == "ValueError: scratch in use"

@@ -406,10 +406,12 @@ class AssetSpec(_Frozen):
             raise ValueError(f"{value!r} is not an email address")
         return value.lower()
 
-    @field_validator("owner_team", "name", "description")
+    @field_validator("owner_team", "name", "description", mode="before")
     @classmethod
-    def _strip(cls, value: str) -> str:
-        return value.strip()
+    def _strip(cls, value: Any) -> Any:
+        # Before the length limits: a name of only whitespace ("\x1e" is whitespace to Python)
+        # was accepted, stored empty, and then failed to load (found by schemathesis).
+        return value.strip() if isinstance(value, str) else value
 
     @field_validator("model_provider", "cloud_provider")
     @classmethod

@@ -44,14 +44,26 @@ def json_text(value: Any) -> str:
         return json.dumps(value)
 
 
+_DIGITS_TO_ZERO = str.maketrans("123456789", "000000000")
+_LONG_NUMBER = "0" * 19
+"""19 digits in a row: an integer that may lie outside 64 bits, where orjson reads a float."""
+
+
 def json_value(stored: str | bytes) -> Any:
     """JSON columns' deserializer: orjson (an alert flush reads the labels of every open alert),
-    falling back to ``json.loads`` for what only the standard library reads, such as the
-    ``NaN`` tokens ``json.dumps`` wrote before ``json_text`` used orjson."""
+    except where it would read something else than the standard library.
+
+    orjson turns an integer outside 64 bits into a float (schemathesis stored a parameter count
+    of 3212880720941235044352 and read back 3.212880720941235e21), so text with a long digit run
+    goes to ``json.loads``; so does what orjson refuses, such as the ``NaN`` tokens ``json.dumps``
+    wrote before ``json_text`` used orjson."""
+    text = stored.decode() if isinstance(stored, bytes) else stored
+    if _LONG_NUMBER in text.translate(_DIGITS_TO_ZERO):
+        return json.loads(text)
     try:
-        return orjson.loads(stored)
+        return orjson.loads(text)
     except orjson.JSONDecodeError:
-        return json.loads(stored)
+        return json.loads(text)
 
 
 def create_store_engine(url: str) -> Engine:

@@ -7,11 +7,13 @@ to Garrison over real HTTP exactly as a user's browser does.
 from __future__ import annotations
 
 import contextlib
+import copy
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import uvicorn
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -36,6 +38,28 @@ def connection_limits(settings: Settings) -> dict[str, int]:
     }
 
 
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def log_config(settings: Settings) -> dict[str, Any]:
+    """uvicorn's logging set-up, plus a handler for Garrison's own loggers that writes the time,
+    level and logger of each record. Without it they reached stderr through Python's last-resort
+    handler as bare messages, which no operator (and no load test) could filter by level."""
+    config: dict[str, Any] = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    config["formatters"]["garrison"] = {"format": LOG_FORMAT}
+    config["handlers"]["garrison"] = {
+        "class": "logging.StreamHandler",
+        "formatter": "garrison",
+        "stream": "ext://sys.stderr",
+    }
+    config["loggers"]["garrison"] = {
+        "handlers": ["garrison"],
+        "level": settings.log_level,
+        "propagate": False,
+    }
+    return config
+
+
 def serve(settings: Settings, *, host: str | None = None, port: int | None = None) -> None:
     """Serve the API and dashboard until interrupted."""
     uvicorn.run(
@@ -43,6 +67,7 @@ def serve(settings: Settings, *, host: str | None = None, port: int | None = Non
         host=host if host is not None else settings.host,
         port=port if port is not None else settings.port,
         log_level=settings.log_level.lower(),
+        log_config=log_config(settings),
         # No Server header: it only tells an attacker which version to look up.
         server_header=False,
         **connection_limits(settings),  # type: ignore[arg-type]

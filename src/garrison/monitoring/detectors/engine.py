@@ -110,7 +110,8 @@ class PatternEngine:
         self._hs_db: Any = None
         self._hs_rot13: Any = None
         # Hyperscan scans without the GIL, and a scratch space serves one scan at a time: each
-        # thread gets its own per database (two ingest batches are scanned at once).
+        # thread gets its own per database (requests to several ingest endpoints, or an SDK
+        # guard in a threaded application, scan at once; a shared scratch failed them).
         self._scratch = threading.local()
         self._set: Any = None
         self._reads: dict[str, tuple[bool, ...]] = {}

@@ -92,7 +92,7 @@ INGEST_THREADS = 1
 writer at a time: a second thread only takes turns with the first, and each hand-over of the GIL
 costs. Requests past it wait their turn in order. On the loopback load test, one thread against
 two: median 1,211 against 1,096 events/s, and 805 against 998 us of server CPU per event
-(benchmarks/ingest/RESULTS.md). The thread pool's default of 16 gave 807 events/s at less load."""
+(benchmarks/ingest/RESULTS.md)."""
 
 
 async def run_ingest(
