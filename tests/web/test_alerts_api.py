@@ -104,6 +104,11 @@ def test_bad_silences_are_refused_with_the_fix(http: httpx.Client) -> None:
         "/api/v1/silences", json={**base, "matchers": ["a=b"], "duration": "soon"}
     )
     assert bad_duration.status_code == 422
+    endless = http.post(
+        "/api/v1/silences", json={**base, "matchers": ["a=b"], "duration": "999999999999d"}
+    )
+    assert endless.status_code == 422
+    assert "too long" in endless.text
     assert http.get("/api/v1/silences").json() == []
 
 
@@ -181,6 +186,11 @@ def test_an_analyst_works_alerts_and_silences_from_the_dashboard(
         },
     )
     assert bad.status_code == 400 and "soon" in bad.text
+    endless = anonymous_http.post(
+        "/alerts/silences",
+        data={"csrf_token": token, "matchers": "a=b", "duration": "999999999999d", "comment": "x"},
+    )
+    assert endless.status_code == 400 and "too long" in endless.text
     page = anonymous_http.get("/alerts")
     assert "acknowledged" in page.text and "known pen test" in page.text
     (silence_id,) = re.findall(r'action="/alerts/silences/(\d+)/expire"', page.text)

@@ -189,3 +189,10 @@ def test_durations(text: str, seconds: float) -> None:
 def test_bad_durations(text: str) -> None:
     with pytest.raises(ValueError, match="duration"):
         parse_duration(text)
+
+
+@pytest.mark.parametrize("value", ["999999999999d", "9999999999999999999w", "36501d", 1e20])
+def test_durations_past_what_a_timedelta_holds_are_refused_as_bad_values(value: object) -> None:
+    with pytest.raises(ValueError, match="too long"):
+        parse_duration(value)
+    assert parse_duration("36500d").days == 36_500

@@ -44,7 +44,7 @@ def parse_duration(value: Any) -> timedelta:
     if isinstance(value, timedelta):
         return value
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return timedelta(seconds=value)
+        return _seconds(value, value)
     text = str(value).strip()
     if not text or len(text) > 40:
         raise ValueError(f"duration {value!r} is not like 30s, 5m, 4h or 1h30m")
@@ -67,7 +67,18 @@ def parse_duration(value: Any) -> timedelta:
         index += len(unit)
     if number:
         raise ValueError(f"duration {value!r} lacks a unit after {number} (e.g. {number}s)")
-    return timedelta(seconds=total)
+    return _seconds(value, total)
+
+
+MAX_DURATION = timedelta(days=36_500)
+"""A hundred years: longer than any timer or silence means, short enough that adding it to now
+never leaves the calendar (a datetime ends in year 9999, a timedelta at 999,999,999 days)."""
+
+
+def _seconds(value: Any, seconds: float) -> timedelta:
+    if abs(seconds) > MAX_DURATION.total_seconds():
+        raise ValueError(f"duration {value!r} is too long (at most 100 years)")
+    return timedelta(seconds=seconds)
 
 
 def _format_duration(value: timedelta) -> str:

@@ -989,7 +989,7 @@ class _GroupState:
         return values
 
 
-_GROUP_COLUMNS = tuple(c.name for c in NotificationGroupRow.__table__.columns)
+_GROUP_COLUMNS = tuple(c.key for c in NotificationGroupRow.__table__.columns)
 
 
 def _load_groups(session: Session) -> list[_GroupState]:

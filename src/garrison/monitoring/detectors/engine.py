@@ -110,12 +110,17 @@ class PatternEngine:
         self._hs_db: Any = None
         self._hs_rot13: Any = None
         # Hyperscan scans without the GIL, and a scratch space serves one scan at a time: each
-        # thread gets its own per database (requests to several ingest endpoints, or an SDK
-        # guard in a threaded application, scan at once; a shared scratch failed them).
+        # thread gets its own per database. The engine is shared by every caller in a process
+        # (the SDK guard in a threaded application, ingest when it ran two batches at once), and
+        # a shared scratch made concurrent scans fail.
         self._scratch = threading.local()
+        self._new_scratch: Any = None
         self._set: Any = None
         self._reads: dict[str, tuple[bool, ...]] = {}
         if engine == "hyperscan":
+            import hyperscan
+
+            self._new_scratch = hyperscan.Scratch
             everything = range(len(self.patterns))
             self._hs_db = self._compile_hyperscan(everything)
             rot13 = [i for i in everything if self.patterns[i].reads("rot13")]
@@ -151,14 +156,12 @@ class PatternEngine:
 
     def _thread_scratch(self, database: Any) -> Any:
         """This thread's scratch space for ``database``, made on the thread's first scan."""
-        import hyperscan
-
         spaces: dict[int, Any] | None = getattr(self._scratch, "spaces", None)
         if spaces is None:
             spaces = self._scratch.spaces = {}
         scratch = spaces.get(id(database))
         if scratch is None:
-            scratch = spaces[id(database)] = hyperscan.Scratch(database)
+            scratch = spaces[id(database)] = self._new_scratch(database)
         return scratch
 
     def _compile_set(self) -> Any:

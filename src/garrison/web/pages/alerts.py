@@ -95,11 +95,9 @@ def create_silence(
     now = utcnow()
     try:
         ends_at = now + parse_duration(duration)
-    except ValueError as exc:  # the message names the duration and the expected form
-        raise GarrisonError(str(exc), hint="e.g. 30m, 2h or 1d") from None
-    except OverflowError:
+    except ValueError as exc:  # the message names the duration and the fault
         raise GarrisonError(
-            f"duration {duration!r} is too long", hint="a silence lasts at most 366 days"
+            str(exc), hint="e.g. 30m, 2h or 1d; a silence lasts 366 days at most"
         ) from None
     lines = [line.strip() for line in matchers.splitlines() if line.strip()]
     with store.session() as session:
